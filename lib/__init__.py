@@ -1,0 +1,1 @@
+"""Model Studio's logic: data in, scikit-learn pipeline out, safe model files. No streamlit here."""

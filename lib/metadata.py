@@ -1,0 +1,128 @@
+"""Where the app's knowledge about a model lives inside the model file.
+
+The downloadable file is the fitted scikit-learn ``Pipeline`` itself; the app's metadata travels
+in one attribute of it, as plain data (dict of str, int, float, bool, None, lists, dicts), so a
+notebook with only scikit-learn installed loads the file and simply ignores the attribute.
+"""
+
+import datetime
+import hashlib
+import platform
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+
+METADATA_ATTR = "studio_metadata_"
+FORMAT = "model-studio/1"
+
+
+def get_metadata(model: object) -> dict | None:
+    """Return the app metadata stored on ``model``, or None for a model made elsewhere."""
+    meta = getattr(model, METADATA_ATTR, None)
+    if isinstance(meta, dict) and meta.get("format") == FORMAT:
+        return meta
+    return None
+
+
+def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[dict]:
+    """What each feature looked like in training, as plain data.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        The rows the final model was fitted on.
+    groups : dict
+        "numeric", "categorical" and "datetime" feature names (``lib.preprocessing``).
+
+    Returns
+    -------
+    list of dict
+        One dict per feature in input order: name, kind, dtype, missing_share; numeric ones add
+        min, max, mean, median, std, q01, q99 and a 20-bin histogram (edges, counts);
+        categorical ones add categories (value, count, most frequent first, at most 50) and
+        n_distinct; datetime ones add min and max as ISO strings.
+    """
+    kinds = {name: kind for kind, names in groups.items() for name in names}
+    schema = []
+    for name in frame.columns:
+        if name not in kinds:
+            continue
+        column = frame[name]
+        entry = {
+            "name": str(name),
+            "kind": kinds[name],
+            "dtype": str(column.dtype),
+            "missing_share": float(column.isna().mean()),
+        }
+        present = column.dropna()
+        if kinds[name] == "numeric":
+            entry |= _numeric_summary(present)
+        elif kinds[name] == "categorical":
+            counts = present.astype(str).value_counts()
+            entry["n_distinct"] = len(counts)
+            entry["categories"] = [[str(v), int(c)] for v, c in counts.head(50).items()]
+        else:
+            dates = pd.to_datetime(present, errors="coerce").dropna()
+            entry["min"] = dates.min().isoformat() if len(dates) else None
+            entry["max"] = dates.max().isoformat() if len(dates) else None
+        schema.append(entry)
+    return schema
+
+
+def _numeric_summary(present: pd.Series) -> dict:
+    values = present.to_numpy(dtype="float64", na_value=np.nan)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {}
+    q01, median, q99 = np.quantile(values, [0.01, 0.5, 0.99])
+    counts, edges = np.histogram(values, bins=20)
+    return {
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "mean": float(values.mean()),
+        "median": float(median),
+        "std": float(values.std()),
+        "q01": float(q01),
+        "q99": float(q99),
+        "integer": bool(np.all(values == np.round(values))),
+        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
+    }
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of the frame's contents (values and column names), independent of its index."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a model file depends on."""
+    return {
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO-8601 to the second."""
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
+
+
+def to_plain(value: object) -> object:
+    """``value`` with numpy scalars and arrays turned into plain Python values, NaN kept."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,91 @@
+"""Validation figures, computed with scikit-learn's own metric functions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn import metrics as skm
+
+from lib.catalog import CLASSIFICATION
+
+# The figure used to rank models and headline a result, per task; higher is better.
+PRIMARY_METRIC = {CLASSIFICATION: "balanced_accuracy", "regression": "r2"}
+LABELS = {
+    "r2": "R²",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "mape": "MAPE",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "f1_macro": "Macro F1",
+    "roc_auc": "ROC AUC",
+    "log_loss": "Log loss",
+}
+# For these, lower is better.
+LOWER_IS_BETTER = frozenset({"mae", "rmse", "mape", "log_loss"})
+
+
+def score(
+    task: str,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    proba: np.ndarray | None = None,
+    classes: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Every figure that applies to ``task``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples,)
+    proba : array of shape (n_samples, n_classes), optional
+        Class probabilities, columns in the order of ``classes``.
+    classes : array of shape (n_classes,), optional
+
+    Returns
+    -------
+    dict of str to float
+        Regression: r2, mae, rmse, and mape when no true value is 0. Classification: accuracy,
+        balanced_accuracy, f1_macro, and roc_auc and log_loss when probabilities are given.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if task == CLASSIFICATION:
+        return _classification(y_true, y_pred, proba, classes)
+    return _regression(y_true.astype(float), y_pred.astype(float))
+
+
+def _regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    result = {
+        "r2": skm.r2_score(y_true, y_pred) if len(y_true) > 1 else math.nan,
+        "mae": skm.mean_absolute_error(y_true, y_pred),
+        "rmse": skm.root_mean_squared_error(y_true, y_pred),
+    }
+    if np.all(y_true != 0):
+        result["mape"] = skm.mean_absolute_percentage_error(y_true, y_pred)
+    return {name: float(value) for name, value in result.items()}
+
+
+def _classification(
+    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, classes: np.ndarray | None
+) -> dict[str, float]:
+    result = {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "f1_macro": skm.f1_score(y_true, y_pred, average="macro", zero_division=0),
+    }
+    if proba is not None and classes is not None:
+        present = np.isin(classes, y_true)
+        if present.all() and len(classes) == 2:
+            result["roc_auc"] = skm.roc_auc_score(y_true == classes[1], proba[:, 1])
+        elif present.all() and len(classes) > 2:
+            result["roc_auc"] = skm.roc_auc_score(
+                y_true, proba, multi_class="ovr", average="macro", labels=classes
+            )
+        result["log_loss"] = skm.log_loss(y_true, proba, labels=classes)
+    return {name: float(value) for name, value in result.items()}
+
+
+def is_better(metric: str, a: float, b: float) -> bool:
+    """Whether value ``a`` of ``metric`` is better than ``b``."""
+    return a < b if metric in LOWER_IS_BETTER else a > b

@@ -1,0 +1,163 @@
+"""Predictions on new rows, aligned to what the model expects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib.errors import PredictionError
+from lib.model_info import ModelInfo, describe_model
+
+log = logging.getLogger(__name__)
+MAX_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    """The input rows plus prediction columns.
+
+    ``frame`` has the input's columns followed by ``prediction_column`` and, for classifiers
+    with probabilities, one ``probability_columns`` entry per class. ``notices`` are things the
+    person should know (ignored columns, positional alignment).
+    """
+
+    frame: pd.DataFrame
+    prediction_column: str
+    probability_columns: list[str]
+    notices: list[str]
+
+
+def predict(model: object, df: pd.DataFrame, info: ModelInfo | None = None) -> PredictionResult:
+    """Predict for every row of ``df`` (n_rows x any columns) with ``model``."""
+    info = info or describe_model(model)
+    if len(df) == 0:
+        raise PredictionError("There are no rows to predict. Add at least one row.")
+    X, notices = align(df, info)
+    try:
+        y_pred = np.asarray(model.predict(X))
+        proba = model.predict_proba(X) if info.has_proba else None
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        log.info("prediction failed: %r", error)
+        raise PredictionError(_explain_failure(error, X)) from None
+
+    target = info.target or "target"
+    out = df.copy()
+    prediction_column = _free_name(f"predicted {target}", out.columns)
+    out[prediction_column] = y_pred.ravel() if y_pred.ndim > 1 and y_pred.shape[1] == 1 else y_pred
+    probability_columns = []
+    if proba is not None:
+        classes = getattr(model, "classes_", range(proba.shape[1]))
+        for i, label in enumerate(classes):
+            name = _free_name(f"P({label})", out.columns)
+            out[name] = proba[:, i]
+            probability_columns.append(name)
+    return PredictionResult(out, prediction_column, probability_columns, notices)
+
+
+def align(df: pd.DataFrame, info: ModelInfo) -> tuple[pd.DataFrame | np.ndarray, list[str]]:
+    """Select and order the model's input columns from ``df``, coercing numeric ones.
+
+    Returns the model input (a DataFrame for named features, an array for positional ones) and
+    the notices to show.
+    """
+    if info.features is None:
+        return df, ["The model does not say which columns it expects; all columns were passed."]
+    if not info.named_features:
+        return _by_position(df, info.n_features)
+
+    columns = {str(c): c for c in df.columns}
+    relaxed = {str(c).strip().casefold(): c for c in df.columns}
+    picked, renamed, missing = {}, [], []
+    for feature in info.features:
+        if feature.name in columns:
+            picked[feature.name] = columns[feature.name]
+        elif feature.name.strip().casefold() in relaxed:
+            picked[feature.name] = relaxed[feature.name.strip().casefold()]
+            renamed.append(f"'{picked[feature.name]}' as '{feature.name}'")
+        else:
+            missing.append(feature.name)
+    if missing:
+        raise PredictionError(
+            f"The rows lack {len(missing)} column(s) the model needs: "
+            f"{', '.join(repr(m) for m in missing)}. Add them (the names must match the "
+            "training data) and try again."
+        )
+    notices = []
+    if renamed:
+        notices.append(f"Matched columns ignoring case and spaces: {', '.join(renamed)}.")
+    extra = [str(c) for c in df.columns if c not in set(picked.values())]
+    if extra:
+        notices.append(f"Columns the model does not use were ignored: {', '.join(extra)}.")
+    X = pd.DataFrame({name: df[source] for name, source in picked.items()}, index=df.index)
+    return _coerce(X, info), notices
+
+
+def _by_position(df: pd.DataFrame, n_features: int) -> tuple[np.ndarray, list[str]]:
+    if df.shape[1] < n_features:
+        raise PredictionError(
+            f"This model expects {n_features} unnamed numeric features, taken in order, but the "
+            f"rows have only {df.shape[1]} column(s). Provide {n_features} columns."
+        )
+    used = df.iloc[:, :n_features]
+    notices = [
+        f"This model was fitted without column names, so the first {n_features} columns were "
+        f"used in order: {', '.join(map(str, used.columns))}."
+    ]
+    if df.shape[1] > n_features:
+        notices.append(f"Ignored: {', '.join(map(str, df.columns[n_features:]))}.")
+    numeric = _coerce_numeric(used, list(used.columns))
+    return numeric.to_numpy(dtype="float64"), notices
+
+
+def _coerce(X: pd.DataFrame, info: ModelInfo) -> pd.DataFrame:
+    numeric = [f.name for f in info.features if f.kind == "numeric"]
+    return _coerce_numeric(X, numeric)
+
+
+def _coerce_numeric(X: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """Turn ``columns`` into numbers; refuse with every bad column and example values named."""
+    problems = []
+    X = X.copy()
+    for name in columns:
+        column = X[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+            column.dtype
+        ):
+            continue
+        text = column.astype(str).str.strip().str.replace(",", ".", regex=False)
+        converted = pd.to_numeric(text.where(column.notna()), errors="coerce")
+        bad = column.notna() & converted.isna() & (text != "")
+        if bad.any():
+            rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())[:MAX_EXAMPLES]]
+            examples = ", ".join(repr(v) for v in column[bad].astype(str).unique()[:MAX_EXAMPLES])
+            problems.append(
+                f"'{name}' should hold numbers but has {examples} (row {', '.join(map(str, rows))})"
+            )
+        X[name] = converted
+    if problems:
+        raise PredictionError(
+            "Some values are not numbers: "
+            + "; ".join(problems)
+            + ". Fix or empty those cells and try again."
+        )
+    return X
+
+
+def _explain_failure(error: Exception, X: object) -> str:
+    text = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+    if "NaN" in text:
+        return (
+            "The model cannot handle missing values, and some of the needed cells are empty. "
+            "Fill them in and try again."
+        )
+    return f"The model could not predict on these rows: {text}. Check the columns' values."
+
+
+def _free_name(name: str, taken: pd.Index) -> str:
+    candidate, i = name, 2
+    while candidate in taken:
+        candidate, i = f"{name} ({i})", i + 1
+    return candidate

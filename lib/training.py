@@ -1,0 +1,535 @@
+"""Training a scikit-learn pipeline on a person's table, with honest validation.
+
+``train`` holds out a stratified test split, cross-validates on the rest, scores a dummy
+baseline the same way, warns about likely leakage, then refits the final pipeline on every
+row. ``compare_models`` cross-validates several catalog models and ranks them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from lib import catalog, metadata
+from lib.catalog import CLASSIFICATION, ModelSpec
+from lib.errors import TrainingError
+from lib.metrics import LABELS, PRIMARY_METRIC, is_better, score
+from lib.preprocessing import build_preprocessor, feature_groups
+from lib.profile import ColumnProfile, profile_table
+
+Progress = Callable[[float, str], None]
+LEAKAGE_SAMPLE_ROWS = 5_000
+LEAKAGE_THRESHOLD = 0.99
+COMPARE_SAMPLE_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated training problem: features ``X`` (n_rows x n_features) and target ``y``."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    task: str
+    target: str
+    features: list[str]
+    groups: dict[str, list[str]]
+    left_out: dict[str, str]
+    n_dropped_missing_target: int
+    classes: list | None
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Predictions on the held-out rows, for the first plots: arrays of shape (n_test,)."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None
+    classes: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """A trained model and the evidence of how good it is.
+
+    ``metrics`` and ``baseline_metrics`` are holdout figures; ``cv_scores`` maps each metric to
+    its per-fold values on the training part; ``pipeline`` is refitted on all usable rows and
+    carries ``metadata`` (see ``lib.metadata``).
+    """
+
+    pipeline: Pipeline
+    task: str
+    target: str
+    model_key: str
+    features: list[str]
+    left_out: dict[str, str]
+    metrics: dict[str, float]
+    baseline_metrics: dict[str, float]
+    cv_scores: dict[str, list[float]]
+    holdout: Holdout | None
+    warnings: list[str]
+    metadata: dict
+    seconds: float
+    n_rows: int
+    n_dropped_missing_target: int
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to validate: ``test_size`` 0 skips the holdout, ``cv_folds`` 0 skips cross-validation."""
+
+    test_size: float = 0.2
+    cv_folds: int = 5
+    random_state: int = 0
+    check_leakage: bool = True
+    source_name: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(
+    df: pd.DataFrame,
+    target: str,
+    features: list[str] | None = None,
+    task: str | None = None,
+    profiles: list[ColumnProfile] | None = None,
+) -> Prepared:
+    """Check the target and features and split ``df`` into ``X`` and ``y``.
+
+    ``features`` defaults to every usable column but the target. Rows whose target is missing
+    are dropped and counted.
+    """
+    if target not in df.columns:
+        raise TrainingError(f"There is no column '{target}'. Choose the target from the list.")
+    profiles = profiles or profile_table(df)
+    by_name = {p.name: p for p in profiles}
+    left_out = {p.name: p.reason for p in profiles if not p.usable and p.name != target}
+    if features is None:
+        features = [p.name for p in profiles if p.usable and p.name != target]
+    else:
+        missing = [name for name in features if name not in by_name]
+        if missing:
+            raise TrainingError(f"These feature columns are not in the table: {missing}.")
+        features = [name for name in features if name != target]
+        for name in features:
+            if not by_name[name].usable:
+                raise TrainingError(
+                    f"'{name}' cannot be a feature: it {by_name[name].reason}. Untick it."
+                )
+    if not features:
+        raise TrainingError(
+            f"No usable feature columns are left besides '{target}'. A model needs at least "
+            "one column to learn from; check the column profile for why columns were left out."
+        )
+
+    y = df[target]
+    keep = y.notna().to_numpy()
+    n_dropped = int((~keep).sum())
+    if not keep.any():
+        raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
+    task = task or catalog.infer_task(y[keep])
+    X = df.loc[keep, features].reset_index(drop=True)
+    y = y[keep].reset_index(drop=True)
+
+    classes = None
+    if task == CLASSIFICATION:
+        y = _as_labels(y)
+        classes = sorted(y.unique().tolist(), key=str)
+        if len(classes) < 2:
+            raise TrainingError(
+                f"The target '{target}' has only one value ({classes[0]!r}), so there is "
+                "nothing to tell apart. Pick a target with at least two classes."
+            )
+        if len(classes) > catalog.MAX_CLASSES:
+            raise TrainingError(
+                f"The target '{target}' has {len(classes)} different values, too many classes "
+                f"(the limit is {catalog.MAX_CLASSES}). If it is a number, choose regression."
+            )
+    elif not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        raise TrainingError(
+            f"Regression needs a numeric target, but '{target}' holds text such as "
+            f"{y.iloc[0]!r}. Choose classification, or a numeric target."
+        )
+    else:
+        y = y.astype("float64")
+        if y.nunique() < 2:
+            raise TrainingError(
+                f"The target '{target}' has the same value in every row; there is nothing to "
+                "predict. Pick another target."
+            )
+    groups = feature_groups(profiles, features)
+    return Prepared(X, y, task, target, features, groups, left_out, n_dropped, classes)
+
+
+def train(
+    df: pd.DataFrame,
+    target: str,
+    *,
+    features: list[str] | None = None,
+    task: str | None = None,
+    model: str = catalog.DEFAULT_MODEL,
+    options: Options | None = None,
+    profiles: list[ColumnProfile] | None = None,
+    progress: Progress | None = None,
+) -> TrainingResult:
+    """Train ``model`` (a catalog key) to predict ``target`` from ``features`` of ``df``."""
+    started = time.perf_counter()
+    options = options or Options()
+    report = progress or (lambda fraction, message: None)
+    problem = prepare(df, target, features, task, profiles)
+    spec = catalog.get_model(problem.task, model)
+    pipeline = make_pipeline(problem, spec, options)
+    n_rows = len(problem.y)
+
+    folds = _folds(problem, options)
+    n_steps = len(folds) + (1 if options.test_size else 0) + 1
+    step = 0
+
+    cv_scores: dict[str, list[float]] = {}
+    for i, (train_idx, test_idx) in enumerate(folds):
+        report(step / n_steps, f"Cross-validation fold {i + 1} of {len(folds)}")
+        fold_scores = _fit_and_score(pipeline, problem, train_idx, test_idx).metrics
+        for name, value in fold_scores.items():
+            cv_scores.setdefault(name, []).append(value)
+        step += 1
+
+    metrics, baseline_metrics, holdout = {}, {}, None
+    if options.test_size:
+        report(step / n_steps, "Scoring on the held-out rows")
+        train_idx, test_idx = _holdout_split(problem, options)
+        fitted = _fit_and_score(pipeline, problem, train_idx, test_idx)
+        metrics, holdout = fitted.metrics, fitted.holdout
+        baseline = Pipeline([("model", _dummy(problem.task))])
+        baseline_metrics = _fit_and_score(baseline, problem, train_idx, test_idx).metrics
+        step += 1
+
+    report(step / n_steps, f"Fitting the final model on all {n_rows:,} rows")
+    _fit(pipeline, problem.X, problem.y)
+
+    warnings = _warnings(problem, options, metrics, baseline_metrics, folds)
+    meta = _metadata(problem, spec, options, pipeline, metrics, baseline_metrics, cv_scores)
+    meta["warnings"] = warnings
+    setattr(pipeline, metadata.METADATA_ATTR, meta)
+    report(1.0, "Done")
+    return TrainingResult(
+        pipeline=pipeline,
+        task=problem.task,
+        target=target,
+        model_key=spec.key,
+        features=problem.features,
+        left_out=problem.left_out,
+        metrics=metrics,
+        baseline_metrics=baseline_metrics,
+        cv_scores=cv_scores,
+        holdout=holdout,
+        warnings=warnings,
+        metadata=meta,
+        seconds=time.perf_counter() - started,
+        n_rows=n_rows,
+        n_dropped_missing_target=problem.n_dropped_missing_target,
+    )
+
+
+def make_pipeline(problem: Prepared, spec: ModelSpec, options: Options) -> Pipeline:
+    """The unfitted preprocessing + estimator pipeline for ``problem``."""
+    estimator = spec.build(random_state=options.random_state, **options.params)
+    n_categorical = len(problem.groups["categorical"])
+    if spec.native_categorical and n_categorical:
+        # The preprocessor puts categorical columns first (lib.preprocessing).
+        estimator.set_params(categorical_features=list(range(n_categorical)))
+    return Pipeline(
+        [("preprocess", build_preprocessor(problem.groups, spec)), ("model", estimator)]
+    )
+
+
+def compare_models(
+    df: pd.DataFrame,
+    target: str,
+    *,
+    features: list[str] | None = None,
+    task: str | None = None,
+    model_keys: list[str] | None = None,
+    options: Options | None = None,
+    profiles: list[ColumnProfile] | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Cross-validate several catalog models with their default settings and rank them.
+
+    Returns a DataFrame, best first, with columns model (key), name, the primary metric's mean
+    and std over folds, every other metric's mean, and fit seconds. On more than
+    ``COMPARE_SAMPLE_ROWS`` rows a random sample of that size is used (``attrs["sampled"]``).
+    """
+    options = options or Options()
+    report = progress or (lambda fraction, message: None)
+    problem = prepare(df, target, features, task, profiles)
+    sampled = len(problem.y) > COMPARE_SAMPLE_ROWS
+    if sampled:
+        rows = problem.X.sample(COMPARE_SAMPLE_ROWS, random_state=options.random_state).index
+        problem = _subset(problem, rows.to_numpy())
+    specs = (
+        [catalog.get_model(problem.task, key) for key in model_keys]
+        if model_keys
+        else list(catalog.models_for(problem.task))
+    )
+    folds = _folds(problem, Options(cv_folds=max(options.cv_folds, 2), test_size=0.0))
+    primary = PRIMARY_METRIC[problem.task]
+    rows = []
+    for i, spec in enumerate(specs):
+        report(i / len(specs), f"Cross-validating {spec.label}")
+        pipeline = make_pipeline(problem, spec, Options(random_state=options.random_state))
+        started = time.perf_counter()
+        fold_scores: dict[str, list[float]] = {}
+        for train_idx, test_idx in folds:
+            for name, value in _fit_and_score(
+                pipeline, problem, train_idx, test_idx
+            ).metrics.items():
+                fold_scores.setdefault(name, []).append(value)
+        row = {"model": spec.key, "name": spec.label}
+        row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
+        row[f"{primary} std"] = float(np.std(fold_scores[primary]))
+        row |= {name: float(np.mean(v)) for name, v in fold_scores.items() if name != primary}
+        row["seconds"] = time.perf_counter() - started
+        rows.append(row)
+    report(1.0, "Done")
+    board = pd.DataFrame(rows).sort_values(f"{primary} mean", ascending=False, ignore_index=True)
+    board.attrs["sampled"] = COMPARE_SAMPLE_ROWS if sampled else 0
+    board.attrs["primary"] = primary
+    return board
+
+
+# --- internals --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    metrics: dict[str, float]
+    holdout: Holdout
+
+
+def _fit_and_score(
+    pipeline: Pipeline, problem: Prepared, train_idx: np.ndarray, test_idx: np.ndarray
+) -> _Fitted:
+    model = clone(pipeline)
+    _fit(model, problem.X.iloc[train_idx], problem.y.iloc[train_idx])
+    X_test, y_test = problem.X.iloc[test_idx], problem.y.iloc[test_idx].to_numpy()
+    y_pred = model.predict(X_test)
+    proba = classes = None
+    if problem.task == CLASSIFICATION and hasattr(model, "predict_proba"):
+        proba, classes = model.predict_proba(X_test), model.classes_
+    metrics = score(problem.task, y_test, y_pred, proba, classes)
+    return _Fitted(metrics, Holdout(y_test, np.asarray(y_pred), proba, classes))
+
+
+def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> None:
+    try:
+        pipeline.fit(X, y)
+    except ValueError as error:
+        # scikit-learn's messages about the data itself are meaningful to a person.
+        raise TrainingError(
+            f"The model could not be fitted on this data: {error}. Check the feature columns "
+            "for mixed types or values that are not numbers."
+        ) from error
+
+
+def _folds(problem: Prepared, options: Options) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds over the training part (everything but the holdout)."""
+    if not options.cv_folds:
+        return []
+    if options.cv_folds < 2:
+        raise TrainingError("Cross-validation needs at least 2 folds (or 0 to skip it).")
+    train_idx = (
+        _holdout_split(problem, options)[0] if options.test_size else np.arange(len(problem.y))
+    )
+    y_train = problem.y.iloc[train_idx]
+    if len(y_train) < options.cv_folds:
+        raise TrainingError(
+            f"There are {len(y_train)} training rows but {options.cv_folds} cross-validation "
+            "folds were asked for; each fold needs at least one row. Use fewer folds or add rows."
+        )
+    if problem.task == CLASSIFICATION:
+        smallest = y_train.value_counts()
+        if smallest.min() < options.cv_folds:
+            raise TrainingError(
+                f"The class {smallest.idxmin()!r} has only {smallest.min()} training row(s), "
+                f"fewer than the {options.cv_folds} cross-validation folds. Lower the number of "
+                "folds, add rows of that class, or remove it."
+            )
+        splitter = StratifiedKFold(
+            options.cv_folds, shuffle=True, random_state=options.random_state
+        )
+    else:
+        splitter = KFold(options.cv_folds, shuffle=True, random_state=options.random_state)
+    return [
+        (train_idx[inner_train], train_idx[inner_test])
+        for inner_train, inner_test in splitter.split(np.zeros(len(y_train)), y_train)
+    ]
+
+
+def _holdout_split(problem: Prepared, options: Options) -> tuple[np.ndarray, np.ndarray]:
+    index = np.arange(len(problem.y))
+    n_test = int(np.ceil(options.test_size * len(index)))
+    stratify = None
+    if problem.task == CLASSIFICATION:
+        counts = problem.y.value_counts()
+        if counts.min() < 2:
+            raise TrainingError(
+                f"The class {counts.idxmin()!r} has only one row, so it cannot appear in both "
+                "the training and the test rows. Add rows of that class or remove it."
+            )
+        if n_test < len(counts):
+            raise TrainingError(
+                f"The test split would have {n_test} rows, fewer than the {len(counts)} "
+                "classes. Raise the test share or add rows."
+            )
+        stratify = problem.y
+    if len(index) - n_test < 2:
+        raise TrainingError(
+            f"With {len(index)} rows there is not enough left to train on after holding out "
+            f"{options.test_size:.0%} for testing. Add rows or lower the test share."
+        )
+    train_idx, test_idx = train_test_split(
+        index, test_size=options.test_size, random_state=options.random_state, stratify=stratify
+    )
+    return np.sort(train_idx), np.sort(test_idx)
+
+
+def _subset(problem: Prepared, rows: np.ndarray) -> Prepared:
+    X = problem.X.iloc[rows].reset_index(drop=True)
+    y = problem.y.iloc[rows].reset_index(drop=True)
+    return Prepared(
+        X, y, problem.task, problem.target, problem.features, problem.groups,
+        problem.left_out, problem.n_dropped_missing_target, problem.classes,
+    )  # fmt: skip
+
+
+def _dummy(task: str):
+    return DummyClassifier(strategy="prior") if task == CLASSIFICATION else DummyRegressor()
+
+
+def _as_labels(y: pd.Series) -> pd.Series:
+    """Class labels scikit-learn handles: whole floats become ints, others stay as they are."""
+    if pd.api.types.is_float_dtype(y.dtype) and bool((y % 1 == 0).all()):
+        return y.astype("int64")
+    if not pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        return y.astype(str).astype(object)
+    return y
+
+
+def _warnings(
+    problem: Prepared,
+    options: Options,
+    metrics: dict[str, float],
+    baseline: dict[str, float],
+    folds: list,
+) -> list[str]:
+    notes = []
+    if problem.n_dropped_missing_target:
+        notes.append(
+            f"{problem.n_dropped_missing_target:,} rows with no value in '{problem.target}' "
+            "were left out of training."
+        )
+    primary = PRIMARY_METRIC[problem.task]
+    if metrics and baseline and not is_better(primary, metrics[primary], baseline[primary] + 1e-9):
+        notes.append(
+            f"The model's {LABELS[primary]} ({metrics[primary]:.3f}) is no better than always "
+            f"guessing ({baseline[primary]:.3f}). The features may not carry information about "
+            f"'{problem.target}', or the model needs other settings."
+        )
+    if options.check_leakage:
+        notes.extend(_leakage_warnings(problem, options))
+    return notes
+
+
+def _leakage_warnings(problem: Prepared, options: Options) -> list[str]:
+    """Flag a feature that on its own predicts the target almost perfectly on unseen rows."""
+    n = min(len(problem.y), LEAKAGE_SAMPLE_ROWS)
+    if n < 20:
+        return []
+    sample = problem.X.sample(n, random_state=options.random_state).index
+    y = problem.y.loc[sample].to_numpy()
+    if problem.task == CLASSIFICATION and pd.Series(y).value_counts(normalize=True).max() > 0.95:
+        return []  # one class dominates: near-perfect accuracy says nothing
+    half = n // 2
+    notes = []
+    for name in problem.features:
+        column = problem.X.loc[sample, [name]]
+        if name in problem.groups["numeric"]:
+            x = column.to_numpy(dtype="float64", na_value=np.nan)
+            x = np.nan_to_num(x, nan=np.nanmedian(x) if np.isfinite(x).any() else 0.0)
+        else:
+            x = OrdinalEncoder().fit_transform(column.astype(str))
+        if problem.task == CLASSIFICATION:
+            tree = DecisionTreeClassifier(max_depth=6, random_state=0)
+        else:
+            tree = DecisionTreeRegressor(max_depth=6, random_state=0)
+        tree.fit(x[:half], y[:half])
+        fit_score = tree.score(x[half:], y[half:])
+        if fit_score >= LEAKAGE_THRESHOLD:
+            what = "accuracy" if problem.task == CLASSIFICATION else "R²"
+            notes.append(
+                f"'{name}' alone predicts '{problem.target}' almost perfectly ({what} "
+                f"{fit_score:.3f} on unseen rows). If it is computed from the target or only "
+                "known after the fact, untick it: otherwise these figures are too good to be true."
+            )
+    return notes
+
+
+def _metadata(
+    problem: Prepared,
+    spec: ModelSpec,
+    options: Options,
+    pipeline: Pipeline,
+    metrics: dict[str, float],
+    baseline: dict[str, float],
+    cv_scores: dict[str, list[float]],
+) -> dict:
+    frame = problem.X.assign(**{problem.target: problem.y})
+    estimator = pipeline.named_steps["model"]
+    return metadata.to_plain(
+        {
+            "format": metadata.FORMAT,
+            "task": problem.task,
+            "target": problem.target,
+            "classes": problem.classes,
+            "features": metadata.feature_schema(problem.X, problem.groups),
+            "left_out": problem.left_out,
+            "model": {
+                "key": spec.key,
+                "label": spec.label,
+                "estimator": type(estimator).__name__,
+                "params": {k: repr(v) for k, v in sorted(options.params.items())},
+            },
+            "metrics": {
+                "holdout": metrics,
+                "baseline": baseline,
+                "cv": {
+                    name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": v}
+                    for name, v in cv_scores.items()
+                },
+                "primary": PRIMARY_METRIC[problem.task],
+            },
+            "validation": {
+                "test_size": options.test_size,
+                "cv_folds": options.cv_folds,
+                "random_state": options.random_state,
+            },
+            "training_data": {
+                "name": options.source_name,
+                "rows": len(problem.y),
+                "rows_dropped_missing_target": problem.n_dropped_missing_target,
+                "fingerprint": metadata.frame_fingerprint(frame),
+            },
+            "versions": metadata.library_versions(),
+            "created_at": metadata.now_iso(),
+        }
+    )
