@@ -58,7 +58,7 @@ def read_table(data: bytes, filename: str, *, min_columns: int = 1) -> pd.DataFr
             f"{MAX_TABLE_BYTES / 1e6:,.0f} MB. Upload a sample of the rows, or save it as "
             "Parquet, which is much smaller."
         )
-    if not data.strip():
+    if not data[:_SAMPLE_BYTES].strip() and not data.strip():
         raise DataError(f"'{filename}' is empty. Choose a file that holds a table.")
 
     kind = _file_kind(data, filename)
@@ -118,6 +118,9 @@ def _read_text(data: bytes, filename: str) -> pd.DataFrame:
     body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
     sample_text = body[:_SAMPLE_BYTES].decode("utf-8", errors="replace")
     if _looks_binary(sample_text):
+        # Accented cp1252/latin-1 text is full of invalid UTF-8; judge it in that encoding.
+        sample_text = body[:_SAMPLE_BYTES].decode("cp1252", errors="replace")
+    if _looks_binary(sample_text):
         raise DataError(
             f"'{filename}' does not look like a text table. Upload a CSV, Excel (.xlsx), "
             "Parquet or JSON file."
@@ -125,9 +128,11 @@ def _read_text(data: bytes, filename: str) -> pd.DataFrame:
     delimiter = sniff_delimiter(sample_text)
     decimal = "," if delimiter != "," and _has_decimal_commas(sample_text, delimiter) else "."
 
+    # Quoted values may hold line breaks; only then pay for pyarrow's slower quote-aware split.
+    quoted = b'"' in body
     table = None
     for encoding in ("utf8", "cp1252", "latin1"):
-        table = _arrow_read_csv(body, delimiter, decimal, encoding, filename)
+        table = _arrow_read_csv(body, delimiter, decimal, encoding, quoted, filename)
         if not any(pa.types.is_binary(field.type) for field in table.schema):
             break  # every text column decoded cleanly in this encoding
     return table.to_pandas()
@@ -166,13 +171,13 @@ def _looks_binary(text: str) -> bool:
 
 
 def _arrow_read_csv(
-    body: bytes, delimiter: str, decimal: str, encoding: str, filename: str
+    body: bytes, delimiter: str, decimal: str, encoding: str, quoted: bool, filename: str
 ) -> pa.Table:
     try:
         return pa_csv.read_csv(
             pa.BufferReader(body),
-            read_options=pa_csv.ReadOptions(encoding=encoding, block_size=16 << 20),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            read_options=pa_csv.ReadOptions(encoding=encoding),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
                 decimal_point=decimal, strings_can_be_null=True, quoted_strings_can_be_null=True
             ),

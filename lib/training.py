@@ -215,6 +215,10 @@ def train(
 
     report(step / n_steps, f"Fitting the final model on all {n_rows:,} rows")
     _fit(pipeline, problem.X, problem.y)
+    if "n_jobs" in pipeline.named_steps["model"].get_params():
+        # Parallel forests add up tree outputs in thread-completion order, so predictions would
+        # differ in the last bits from call to call; the final model predicts on one thread.
+        pipeline.named_steps["model"].set_params(n_jobs=None)
 
     warnings = _warnings(problem, options, metrics, baseline_metrics, folds)
     meta = _metadata(problem, spec, options, pipeline, metrics, baseline_metrics, cv_scores)
