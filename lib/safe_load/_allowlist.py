@@ -488,7 +488,9 @@ VALUES: list[Pair] = [
         "amax",
         "amin",
     ),
-    # Pure numeric functions scikit-learn stores as parameters.
+    # Pure numeric functions scikit-learn stores as parameters. numpy.asarray is this app's
+    # own FunctionTransformer for casts (text categories, dates to days): lib/preprocessing.py.
+    *_pairs("numpy", "asarray"),
     *_pairs("sklearn.utils.validation", "check_array"),
     *_pairs("sklearn.cluster._kmeans", "_kmeans_single_lloyd", "_kmeans_single_elkan"),
     *_pairs(
