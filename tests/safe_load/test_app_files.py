@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.covariance import EllipticEnvelope
+from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.svm import OneClassSVM
 
 from lib import catalog
 from lib.persistence import COMPRESSIONS, dump_model
@@ -47,3 +51,20 @@ def test_every_compression_the_app_offers_loads_safely(compression, mixed_table)
     np.testing.assert_array_equal(
         loaded.model.predict(mixed_table), result.pipeline.predict(mixed_table)
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: IsolationForest(random_state=0),
+        OneClassSVM,
+        lambda: LocalOutlierFactor(novelty=True),
+        lambda: EllipticEnvelope(random_state=0),
+    ],
+    ids=["IsolationForest", "OneClassSVM", "LocalOutlierFactor", "EllipticEnvelope"],
+)
+def test_outlier_detectors_load_safely(make, dump):
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    model = make().fit(X)
+    loaded = load_model(dump(model), sandbox=False)
+    np.testing.assert_array_equal(loaded.model.predict(X), model.predict(X))
