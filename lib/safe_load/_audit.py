@@ -34,24 +34,26 @@ def audit(root: object, ctx: LoadContext) -> None:
     allow = ctx.allow
     max_depth = ctx.limits.max_depth
     sparse = _sparse_types()
-    graph: dict[int, list | tuple] = {}
+    # node id -> (number of atom children, ids of the non-atom children), for the size check.
+    graph: dict[int, tuple[int, list[int]]] = {}
     todo: list[tuple[object, int]] = [(root, 0)]
     while todo:
         obj, depth = todo.pop()
-        if id(obj) in graph or isinstance(obj, _ATOMS):
+        if id(obj) in graph:
             continue
         ctx.spend(1)
         if depth > max_depth:
             raise bad_state(f"its objects are nested more than {max_depth} levels deep")
         children = _children(obj, ctx, sparse)
-        graph[id(obj)] = children
-        if children:
-            todo.extend((child, depth + 1) for child in children)
+        inner = [child for child in children if not isinstance(child, _ATOMS)]
+        graph[id(obj)] = (len(children) - len(inner), [id(child) for child in inner])
+        if inner:
+            todo.extend((child, depth + 1) for child in inner)
     _check_expanded_size(id(root), graph, ctx.limits.max_objects)
     _ = allow
 
 
-def _check_expanded_size(root: int, graph: dict[int, list | tuple], cap: int) -> None:
+def _check_expanded_size(root: int, graph: dict[int, tuple[int, list[int]]], cap: int) -> None:
     """Refuse a graph whose shared references unfold into more than ``cap`` objects.
 
     A few KB of pickle can reference one list ten times at each of forty levels: cheap to load
@@ -64,24 +66,27 @@ def _check_expanded_size(root: int, graph: dict[int, list | tuple], cap: int) ->
     stack: list[tuple[int, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
+        n_atoms, children = graph[node]
         if children_done:
             open_nodes.discard(node)
-            total = 1 + sum(size.get(id(child), 1) for child in graph[node])
+            total = 1 + n_atoms + sum([size.get(child, 1) for child in children])
             if total > cap:
                 raise bad_state(
                     f"its shared references unfold into more than {cap:,} objects, which would "
                     "hang the server when the model is used"
                 )
             size[node] = total
-            continue
-        if node in size or node in open_nodes:
-            continue
-        open_nodes.add(node)
-        stack.append((node, True))
-        for child in graph[node]:
-            key = id(child)
-            if key in graph and key not in size and key not in open_nodes:
-                stack.append((key, False))
+        elif node not in size and node not in open_nodes:
+            if not children:
+                size[node] = 1 + n_atoms
+                continue
+            open_nodes.add(node)
+            stack.append((node, True))
+            stack.extend(
+                (child, False)
+                for child in children
+                if child not in size and child not in open_nodes
+            )
 
 
 def _children(obj: object, ctx: LoadContext, sparse: tuple[type, ...]) -> list | tuple:

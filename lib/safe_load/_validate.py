@@ -69,19 +69,27 @@ def build_tree(ctx: LoadContext, tree: object, state: object) -> object:
         raise _tree_problem("has a value table that does not match its nodes")
     left = nodes["left_child"]
     right = nodes["right_child"]
+    feature = nodes["feature"]
+    # One pass of whole-array tests (this runs for every tree of a forest): a leaf has both
+    # children -1; an inner node's children come strictly after it (in range, no cycles) and
+    # it tests an existing feature. Only on failure is the exact problem worked out.
     idx = np.arange(n)
     leaf = left == TREE_LEAF
+    bad_inner = (left <= idx) | (right <= idx) | (left >= n) | (right >= n)
+    bad_inner |= (feature < 0) | (feature >= tree.n_features)
+    if np.any(np.where(leaf, right != TREE_LEAF, bad_inner)):
+        raise _tree_problem(_tree_defect(leaf, left, right, feature, idx, n, tree.n_features))
+    return state
+
+
+def _tree_defect(leaf, left, right, feature, idx, n, n_features) -> str:
     if np.any(right[leaf] != TREE_LEAF):
-        raise _tree_problem("has a leaf with one child")
+        return "has a leaf with one child"
     inner = ~leaf
     for child in (left[inner], right[inner]):
-        # Children strictly after their parent: in range and no cycles.
         if np.any(child <= idx[inner]) or np.any(child >= n):
-            raise _tree_problem("has a node pointing outside the tree")
-    feature = nodes["feature"][inner]
-    if feature.size and (feature.min() < 0 or feature.max() >= tree.n_features):
-        raise _tree_problem("has a node testing a feature that does not exist")
-    return state
+            return "has a node pointing outside the tree"
+    return "has a node testing a feature that does not exist"
 
 
 # ---- KDTree / BallTree and distance metrics ----------------------------------------------------
