@@ -1,7 +1,28 @@
-"""Model Studio: the entrypoint. A placeholder until the pages land."""
+"""Model Studio: the entrypoint. Page config, navigation over the four pages, shared sidebar."""
+
+import logging
 
 import streamlit as st
 
+from pages import _ui
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
 st.set_page_config(page_title="Model Studio", page_icon="📈", layout="wide")
-st.title("Model Studio")
-st.write("Train, save, load and explore scikit-learn models. The pages are coming.")
+
+PAGES = [
+    st.Page("pages/train.py", title="Train", url_path="train", default=True,
+            icon=":material/model_training:"),
+    st.Page("pages/save.py", title="Save & download", url_path="save", icon=":material/save:"),
+    st.Page("pages/load.py", title="Upload model", url_path="load",
+            icon=":material/upload_file:"),
+    st.Page("pages/predict.py", title="Predict & plot", url_path="predict",
+            icon=":material/insights:"),
+]  # fmt: skip
+page = st.navigation(PAGES, position="sidebar")
+with st.sidebar:
+    st.caption("Model Studio: train, save, load and use scikit-learn models without code.")
+_ui.sidebar(st.sidebar.empty())  # redrawn when a page changes the current model or table
+
+with _ui.guard("showing this page"):
+    page.run()

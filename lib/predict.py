@@ -88,7 +88,8 @@ def align(df: pd.DataFrame, info: ModelInfo) -> tuple[pd.DataFrame | np.ndarray,
     notices = []
     if renamed:
         notices.append(f"Matched columns ignoring case and spaces: {', '.join(renamed)}.")
-    extra = [str(c) for c in df.columns if c not in set(picked.values())]
+    # The target column, when present, is kept for scoring rather than "ignored".
+    extra = [str(c) for c in df.columns if c not in set(picked.values()) and c != info.target]
     if extra:
         notices.append(f"Columns the model does not use were ignored: {', '.join(extra)}.")
     X = pd.DataFrame({name: df[source] for name, source in picked.items()}, index=df.index)

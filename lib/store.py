@@ -40,9 +40,12 @@ except ImportError:  # pragma: no cover - Windows
 log = logging.getLogger(__name__)
 
 _REPO = Path(__file__).resolve().parent.parent
-DEFAULT_ROOT: Path = Path(
-    os.environ.get("MODEL_STUDIO_LIBRARY") or _REPO / "saved_models"
-).expanduser()
+
+
+def default_root() -> Path:
+    """The library folder: ``MODEL_STUDIO_LIBRARY`` when set (read now), else saved_models/."""
+    return Path(os.environ.get("MODEL_STUDIO_LIBRARY") or _REPO / "saved_models").expanduser()
+
 
 MODEL_SUFFIX = ".joblib"
 SIDECAR_SUFFIX = ".json"
@@ -216,9 +219,9 @@ class _LibraryLock:
 class ModelStore:
     """Named model files (``<name>.joblib``) with sidecars (``<name>.json``) under ``root``."""
 
-    def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
-        """Use ``root`` (str or Path) as the library folder, creating it if missing."""
-        self.root = Path(root).expanduser()
+    def __init__(self, root: Path | str | None = None) -> None:
+        """Use ``root`` (default ``default_root()``) as the library folder, creating it."""
+        self.root = Path(root).expanduser() if root is not None else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = _LibraryLock(self.root / LOCK_NAME)
 

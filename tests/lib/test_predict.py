@@ -157,3 +157,13 @@ def test_bare_estimator_with_too_few_columns(bare_model):
     model, X = bare_model
     message = _error(model, pd.DataFrame(X[:3, :7]))
     assert "expects 10 unnamed numeric features" in message and "only 7 column(s)" in message
+
+
+def test_the_target_column_is_not_reported_as_ignored(sample_frames):
+    from lib.training import Options, train
+
+    tips = sample_frames["tips"]
+    result = train(tips, "tip", model="ridge", options=Options(cv_folds=0))
+    assert predict(result.pipeline, tips.assign(extra=1)).notices == [
+        "Columns the model does not use were ignored: extra."
+    ]

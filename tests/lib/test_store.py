@@ -582,19 +582,10 @@ def test_entry_is_frozen(store: ModelStore) -> None:
         entry.name = "other"  # type: ignore[misc]
 
 
-def test_default_root_honours_env(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
+def test_default_root_honours_env_at_construction(tmp_path: Path, monkeypatch) -> None:
     repo = Path(store_mod.__file__).resolve().parent.parent
-    code = "from lib.store import DEFAULT_ROOT; print(DEFAULT_ROOT)"
-    env = {k: v for k, v in os.environ.items() if k != "MODEL_STUDIO_LIBRARY"}
-    default = subprocess.run(
-        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    assert default.stdout.strip() == str(repo / "saved_models")
-    env["MODEL_STUDIO_LIBRARY"] = str(tmp_path / "from-env")
-    custom = subprocess.run(
-        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, check=True
-    )
-    assert custom.stdout.strip() == str(tmp_path / "from-env")
+    monkeypatch.delenv("MODEL_STUDIO_LIBRARY", raising=False)
+    assert store_mod.default_root() == repo / "saved_models"
+    monkeypatch.setenv("MODEL_STUDIO_LIBRARY", str(tmp_path / "from-env"))
+    assert ModelStore().root == tmp_path / "from-env"
+    assert (tmp_path / "from-env").is_dir()

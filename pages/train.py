@@ -1,0 +1,383 @@
+"""Train: pick a table, choose what to predict and how, train a model, see how good it is."""
+
+import streamlit as st
+
+from lib import catalog, plots, training
+from lib.catalog import CLASSIFICATION, TASKS
+from lib.data import TABLE_EXTENSIONS
+from lib.metrics import LOWER_IS_BETTER
+from lib.model_info import describe_model
+from lib.profile import profile_table, profiles_frame
+from lib.samples import SAMPLES
+from lib.session import (
+    CurrentModel,
+    TableData,
+    cv_frame,
+    default_target,
+    format_metric,
+    leaderboard_frame,
+    metric_label,
+    sha256,
+)
+from pages import _ui
+
+PREVIEW_ROWS = 100
+UPLOAD, SAMPLE = "Upload a file", "Use a sample"
+
+
+def param_widget(param: catalog.ParamSpec, key: str):
+    """One hyperparameter widget built from its ParamSpec."""
+    if param.kind == "choice":
+        choices = list(param.choices)
+        index = choices.index(param.default) if param.default in choices else 0
+        return st.selectbox(
+            param.label,
+            choices,
+            index=index,
+            format_func=str,
+            key=key,
+            persist_state="session",
+            help=param.help or None,
+        )
+    if param.kind == "int":
+        low, high = int(param.low), int(param.high)
+        if not param.log and high - low <= 200:
+            return st.slider(
+                param.label,
+                low,
+                high,
+                int(param.default),
+                key=key,
+                persist_state="session",
+                help=param.help or None,
+            )
+        return st.number_input(
+            param.label,
+            low,
+            high,
+            int(param.default),
+            step=1,
+            key=key,
+            persist_state="session",
+            help=param.help or f"From {low} to {high}.",
+        )
+    low, high = float(param.low), float(param.high)
+    return st.number_input(
+        param.label,
+        low,
+        high,
+        float(param.default),
+        format="%g",
+        key=key,
+        persist_state="session",
+        help=param.help or f"From {low:g} to {high:g}.",
+    )
+
+
+def run_training(table: TableData, setup: dict, model_key: str, params: dict) -> None:
+    """Train with live progress; the result's pipeline becomes the current model."""
+    options = training.Options(
+        test_size=setup["test_size"],
+        cv_folds=setup["cv_folds"],
+        random_state=setup["seed"],
+        source_name=table.name,
+        params=params,
+    )
+    label = catalog.get_model(setup["task"], model_key).label
+    with st.status(f"Training {label}…", expanded=True) as status:
+        bar = st.progress(0.0, text="Preparing the data")
+        result = training.train(
+            table.df,
+            setup["target"],
+            features=setup["features"],
+            task=setup["task"],
+            model=model_key,
+            options=options,
+            profiles=table.profiles,
+            progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
+        )
+        status.update(
+            label=f"Trained {label} in {result.seconds:.1f} s", state="complete", expanded=False
+        )
+    stem = table.name.rsplit(".", 1)[0].removeprefix("sample: ")
+    _ui.set_model(
+        CurrentModel(
+            model=result.pipeline,
+            info=describe_model(result.pipeline),
+            source=f"trained here on {table.name}",
+            name=f"{stem} {model_key}".replace("_", " "),
+            result=result,
+        )
+    )
+
+
+def show_result(result: training.TrainingResult) -> None:
+    """Metrics beside the baseline, cross-validation spread, warnings and a first plot."""
+    label = catalog.get_model(result.task, result.model_key).label
+    st.success(
+        f"**{label}** predicts **{result.target}** ({result.task}), trained on "
+        f"{result.n_rows:,} rows in {result.seconds:.1f} s. It is now the current model.",
+        icon=":material/check_circle:",
+    )
+    for note in result.warnings:
+        st.warning(note)
+    links = st.columns(3)
+    links[0].page_link("pages/save.py", label="Save or download it", icon=":material/save:")
+    links[1].page_link("pages/predict.py", label="Predict with it", icon=":material/insights:")
+
+    if result.metrics:
+        st.subheader("On held-out rows, against always guessing")
+        shown = list(result.metrics.items())[:5]
+        for column, (name, value) in zip(st.columns(len(shown)), shown, strict=True):
+            base = result.baseline_metrics.get(name)
+            column.metric(
+                metric_label(name),
+                format_metric(value),
+                delta=None if base is None else f"{value - base:+.3f} vs baseline",
+                delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
+                help=f"Baseline (always guessing): {format_metric(base)}. "
+                + ("Lower is better." if name in LOWER_IS_BETTER else "Higher is better."),
+            )
+    else:
+        st.info("No rows were held out (test share 0), so there are no holdout figures.")
+
+    left, right = st.columns(2)
+    with left:
+        if result.cv_scores:
+            st.subheader("Cross-validation")
+            table = cv_frame(result.cv_scores)
+            table["mean ± std"] = [
+                f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"], strict=True)
+            ]
+            st.dataframe(table[["metric", "mean ± std", "folds"]], hide_index=True)
+            labels = {name: metric_label(name) for name in result.cv_scores}
+            st.plotly_chart(plots.cv_spread(result.cv_scores, labels), key="train_cv")
+        else:
+            st.info("Cross-validation was skipped (0 folds).")
+    with right:
+        holdout = result.holdout
+        if holdout is not None:
+            st.subheader("Held-out rows")
+            if result.task == CLASSIFICATION:
+                fig = plots.confusion_matrix(
+                    holdout.y_true, holdout.y_pred, labels=holdout.classes, target=result.target
+                )
+            else:
+                fig = plots.predicted_vs_actual(
+                    holdout.y_true, holdout.y_pred, target=result.target
+                )
+            st.plotly_chart(fig, key="train_first_plot")
+    if result.left_out:
+        with st.expander(f"{len(result.left_out)} column(s) not used"):
+            for name, reason in result.left_out.items():
+                st.markdown(f"- **{name}**: {reason}")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+st.title("Train a model")
+st.caption("Pick a table, choose the column to predict, and train. No code needed.")
+
+st.header("1 · Data")
+source = st.radio(
+    "Where is your table?",
+    [UPLOAD, SAMPLE],
+    horizontal=True,
+    key="train_source",
+    persist_state="session",
+)
+if source == UPLOAD:
+    uploaded = st.file_uploader(
+        "Table file",
+        type=list(TABLE_EXTENSIONS),
+        key="train_upload",
+        help="CSV, TSV, TXT, Excel (.xlsx), Parquet, JSON or JSON lines. One header row.",
+    )
+    if uploaded is not None:
+        with _ui.guard("reading the table") as outcome:
+            _ui.set_table(_ui.read_uploaded_table(uploaded, "_train_upload", min_columns=2))
+        if not outcome.ok:
+            st.stop()
+else:
+    sample_key = st.selectbox(
+        "Sample table",
+        list(SAMPLES),
+        format_func=lambda key: SAMPLES[key].title,
+        key="train_sample",
+        persist_state="session",
+    )
+    sample = SAMPLES[sample_key]
+    st.caption(sample.description)
+    current_table = _ui.get_table()
+    if current_table is None or current_table.sha != sha256(f"sample:{sample_key}".encode()):
+        with _ui.guard("loading the sample"):
+            df = sample.load()
+            _ui.set_table(
+                TableData(
+                    name=f"sample: {sample.title}",
+                    df=df,
+                    sha=sha256(f"sample:{sample_key}".encode()),
+                    profiles=profile_table(df),
+                    suggested_target=sample.target,
+                )
+            )
+
+table = _ui.get_table()
+if table is None:
+    st.info("Upload a table above, or pick one of the samples to try the app.")
+    st.stop()
+
+df = table.df
+st.markdown(f"Using **{table.name}**: {len(df):,} rows × {df.shape[1]} columns.")
+preview_tab, profile_tab = st.tabs(["Preview", "Column profile"])
+with preview_tab:
+    st.dataframe(df.head(PREVIEW_ROWS), height=210)
+    if len(df) > PREVIEW_ROWS:
+        st.caption(f"The first {PREVIEW_ROWS} of {len(df):,} rows.")
+with profile_tab:
+    st.dataframe(profiles_frame(table.profiles), hide_index=True, height=210)
+
+columns = list(df.columns)
+ident = table.sha[:12]
+predict_col, model_col = st.columns(2, gap="large")
+with predict_col:
+    st.header("2 · What to predict")
+    target_col, task_col = st.columns(2)
+    with target_col:
+        target = st.selectbox(
+            "Target column",
+            columns,
+            index=columns.index(default_target(columns, table.suggested_target)),
+            key=f"target::{ident}",
+            persist_state="session",
+            help="The column the model learns to predict.",
+        )
+    with task_col:
+        detected = catalog.infer_task(df[target])
+        task = st.radio(
+            "Task",
+            TASKS,
+            index=TASKS.index(detected),
+            horizontal=True,
+            key=f"task::{ident}::{target}",
+            persist_state="session",
+            help=f"Detected from '{target}': {detected}. Classification predicts a label; "
+            "regression predicts a number.",
+        )
+    usable = [p.name for p in table.profiles if p.usable and p.name != target]
+    left_out = {p.name: p.reason for p in table.profiles if not p.usable and p.name != target}
+    features = st.multiselect(
+        "Feature columns",
+        usable,
+        default=usable,
+        key=f"features::{ident}::{target}",
+        persist_state="session",
+        help="The columns the model learns from. Untick any not known at prediction time.",
+    )
+    if left_out:
+        st.caption(
+            "Left out: " + "; ".join(f"**{name}** ({reason})" for name, reason in left_out.items())
+        )
+with model_col:
+    st.header("3 · Model")
+    specs = {spec.key: spec for spec in catalog.models_for(task)}
+    keys = list(specs)
+    model_key = st.selectbox(
+        "Model",
+        keys,
+        index=keys.index(catalog.DEFAULT_MODEL),
+        format_func=lambda key: specs[key].label,
+        key=f"model::{task}",
+        persist_state="session",
+    )
+    st.caption(specs[model_key].description)
+    with st.expander("Hyperparameters", expanded=False):
+        if not specs[model_key].params:
+            st.caption("This model has no settings to tune.")
+        params = {
+            p.name: param_widget(p, key=f"param::{task}::{model_key}::{p.name}")
+            for p in specs[model_key].params
+        }
+    with st.expander("Validation", expanded=False):
+        test_size = st.slider(
+            "Test share",
+            0.0,
+            0.5,
+            0.2,
+            0.05,
+            key="test_size",
+            persist_state="session",
+            help="Rows held out to score the model on data it never saw. 0 skips it.",
+        )
+        cv_folds = st.number_input(
+            "Cross-validation folds",
+            0,
+            20,
+            5,
+            key="cv_folds",
+            persist_state="session",
+            help="How many times to re-train on part of the rest and score on the other part. "
+            "0 skips it.",
+        )
+        seed = st.number_input(
+            "Random seed",
+            0,
+            2**31 - 1,
+            0,
+            key="seed",
+            persist_state="session",
+            help="The same seed gives the same split and the same model.",
+        )
+setup = {
+    "target": target,
+    "task": task,
+    "features": features,
+    "test_size": test_size,
+    "cv_folds": int(cv_folds),
+    "seed": int(seed),
+}
+
+train_col, compare_col, _ = st.columns([1, 1, 3])
+train_clicked = train_col.button("Train model", type="primary", key="train_button")
+compare_clicked = compare_col.button(
+    "Compare models", key="compare_button", help="Cross-validate every model with default settings."
+)
+
+if train_clicked:
+    with _ui.guard("training the model"):
+        run_training(table, setup, model_key, params)
+
+signature = (table.sha, target, task, tuple(features), int(cv_folds), int(seed))
+if compare_clicked:
+    with _ui.guard("comparing models"), st.status("Comparing models…", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting")
+        board = training.compare_models(
+            df,
+            target,
+            features=features,
+            task=task,
+            profiles=table.profiles,
+            options=training.Options(cv_folds=int(cv_folds) or 5, random_state=int(seed)),
+            progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
+        )
+        st.session_state["leaderboard"] = (signature, board)
+        status.update(label=f"Compared {len(board)} models", state="complete", expanded=False)
+
+saved_board = st.session_state.get("leaderboard")
+if saved_board is not None and saved_board[0] == signature:
+    board = saved_board[1]
+    primary = board.attrs.get("primary", "")
+    st.subheader("Leaderboard")
+    sampled = board.attrs.get("sampled")
+    note = f" on a random sample of {sampled:,} rows" if sampled else ""
+    st.caption(f"Ranked by cross-validated {metric_label(primary)}{note}; default settings.")
+    st.dataframe(leaderboard_frame(board), hide_index=True)
+    best_key, best_name = board.iloc[0]["model"], board.iloc[0]["name"]
+    if st.button(f"Train the best model ({best_name})", key="train_best"):
+        with _ui.guard("training the best model"):
+            run_training(table, setup, best_key, {})
+
+current = _ui.get_model()
+if current is not None and current.result is not None:
+    st.header("Results")
+    show_result(current.result)

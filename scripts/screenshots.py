@@ -1,0 +1,125 @@
+"""Walk the journey in headless Chromium on a bundled sample and save one PNG per page.
+
+Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from lib.samples import SAMPLES  # noqa: E402
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+LONG = 180_000
+HEADINGS = {
+    "Train": "Train a model",
+    "Save & download": "Save & download",
+    "Upload model": "Upload a model",
+    "Predict & plot": "Predict & plot",
+}
+
+
+def settle(page: Page) -> None:
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    page.wait_for_timeout(800)  # let plotly finish drawing
+
+
+def go_to(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=HEADINGS[title], level=1)).to_be_visible()
+    settle(page)
+
+
+def shoot(page: Page, name: str) -> None:
+    page.mouse.move(0, 0)
+    page.get_by_test_id("stMain").evaluate("el => el.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    path = OUT / f"{name}.png"
+    page.screenshot(path=str(path))
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sample", default="tips", choices=sorted(SAMPLES))
+    parser.add_argument("--height", type=int, default=1500, help="viewport height in pixels")
+    args = parser.parse_args()
+    sample = SAMPLES[args.sample]
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        tmp = Path(tmp)
+        rows = tmp / f"{args.sample}.csv"
+        sample.load().to_csv(rows, index=False)
+        with running_app(tmp / "library", tmp / "streamlit.log") as url:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": args.height})
+            page.set_default_timeout(LONG)
+            page.goto(url)
+            expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+            settle(page)
+
+            # Train on the sample.
+            page.get_by_text("Use a sample").click()
+            settle(page)
+            page.get_by_test_id("stSelectbox").filter(has_text="Sample table").click()
+            page.get_by_role("option", name=sample.title, exact=True).click()
+            settle(page)
+            page.get_by_role("button", name="Train model").click()
+            expect(page.get_by_text("It is now the current model")).to_be_visible()
+            settle(page)
+            shoot_results(page)
+
+            # Save it to the library and download it.
+            go_to(page, "Save & download")
+            page.get_by_role("button", name="Save to library").click()
+            expect(page.get_by_text("Saved '")).to_be_visible()
+            settle(page)
+            with page.expect_download() as download:
+                page.get_by_test_id("stDownloadButton").filter(has_text="Download model").click()
+            model_file = tmp / "model.joblib"
+            download.value.save_as(model_file)
+            shoot(page, "save")
+
+            # Upload the downloaded file.
+            go_to(page, "Upload model")
+            page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
+                str(model_file)
+            )
+            expect(page.get_by_text("It is now the current model")).to_be_visible()
+            settle(page)
+            shoot(page, "load")
+
+            # Predict on the sample's rows (the target included, so metrics show).
+            go_to(page, "Predict & plot")
+            page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
+                str(rows)
+            )
+            expect(page.get_by_role("heading", name="Plots")).to_be_visible()
+            settle(page)
+            shoot(page, "predict")
+            browser.close()
+
+
+def shoot_results(page: Page) -> None:
+    """The Train page, scrolled so the settings and the results share the picture."""
+    page.mouse.move(0, 0)
+    heading = page.get_by_role("heading", name="2 · What to predict")
+    top = heading.evaluate("el => el.getBoundingClientRect().top")
+    page.get_by_test_id("stMain").evaluate(f"el => el.scrollBy(0, {top} - 60)")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(OUT / "train.png"), full_page=False)
+    print("wrote docs/screenshots/train.png")
+
+
+if __name__ == "__main__":
+    main()

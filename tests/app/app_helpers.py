@@ -1,0 +1,41 @@
+"""Helpers for the AppTest suite (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from lib.session import CurrentModel
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TIMEOUT = 60
+
+
+def by_label(elements, label: str):
+    """The one element of ``elements`` whose label is ``label``."""
+    found = [element for element in elements if element.label == label]
+    assert len(found) == 1, f"{label!r} among {[e.label for e in elements]}"
+    return found[0]
+
+
+def texts(elements) -> str:
+    """Every value of ``elements`` joined, to search messages in."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def no_trouble(at: AppTest) -> None:
+    """No exception reached the page."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def malicious_pickle(marker: Path) -> bytes:
+    """A pickle whose GLOBAL is os.system, built by hand. It must never be loaded."""
+    command = f"touch {marker}".encode()
+    return b"\x80\x02cos\nsystem\n(X" + len(command).to_bytes(4, "little") + command + b"tR."
+
+
+def with_model(at: AppTest, current: CurrentModel) -> AppTest:
+    """Put ``current`` in the session as the current model."""
+    at.session_state["current_model"] = current
+    return at

@@ -1,0 +1,88 @@
+"""Upload model: every file goes through the safe loader; refusals leave the model as it was."""
+
+import io
+
+import joblib
+from app_helpers import by_label, malicious_pickle, no_trouble, texts, with_model
+
+from lib.persistence import dump_model
+
+
+def open_load(at):
+    at.switch_page("pages/load.py").run()
+    no_trouble(at)
+    return at
+
+
+def upload(at, name, data):
+    at.file_uploader(key="model_upload").set_value((name, data, "application/octet-stream")).run()
+    no_trouble(at)
+
+
+def test_empty_state(at):
+    open_load(at)
+    assert "No model yet" in texts(at.info)
+
+
+def test_app_model_round_trip(at, tips_model):
+    open_load(at)
+    upload(at, "tips.joblib", dump_model(tips_model.model))
+    current = at.session_state["current_model"]
+    assert current.info.target == "tip"
+    assert current.info.n_features == tips_model.info.n_features
+    assert "It is now the current model" in texts(at.success)
+    assert "This model expects 6 columns" in texts(at.markdown)
+
+
+def test_bare_tutorial_model_shows_unnamed_features(at, bare_model_bytes):
+    open_load(at)
+    upload(at, "model.pkl", bare_model_bytes)
+    assert "3 unnamed numeric features, taken in order" in texts(at.markdown)
+    assert at.session_state["current_model"].info.estimator == "LinearRegression"
+
+
+def test_malicious_file_is_refused_and_the_model_stays(at, tips_model, tmp_path):
+    marker = tmp_path / "pwned"
+    with_model(at, tips_model)
+    open_load(at)
+    upload(at, "evil.joblib", malicious_pickle(marker))
+    message = texts(at.error)
+    assert "evil.joblib' was not loaded" in message and "os" in message and "system" in message
+    assert not marker.exists()
+    assert at.session_state["current_model"] is tips_model
+    assert "current model is unchanged" in texts(at.caption)
+
+
+def test_not_a_model_is_a_clear_error(at):
+    open_load(at)
+    upload(at, "notes.pkl", b"hello, this is not a pickle")
+    assert "not loaded" in texts(at.error)
+    assert "current_model" not in at.session_state
+
+
+def test_version_warning_for_a_model_from_another_sklearn(at, bare_model_bytes, monkeypatch):
+    import sklearn.base
+
+    model = joblib.load(io.BytesIO(bare_model_bytes))  # made by this test suite
+    buffer = io.BytesIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sklearn.base, "__version__", "1.8.0")  # as if saved by 1.8.0
+        joblib.dump(model, buffer)
+    open_load(at)
+    upload(at, "old.joblib", buffer.getvalue())
+    assert "saved with scikit-learn 1.8.0" in texts(at.warning)
+    assert at.session_state["current_model"].info.file_sklearn_version == "1.8.0"
+
+
+def test_load_from_library(at, tips_model):
+    import os
+
+    from lib.store import ModelStore
+
+    ModelStore(os.environ["MODEL_STUDIO_LIBRARY"]).save("shared", dump_model(tips_model.model))
+    open_load(at)
+    at.radio(key="load_source").set_value("Load from library").run()
+    assert by_label(at.selectbox, "Saved model").value == "shared"
+    at.button(key="load_library_button").click().run()
+    no_trouble(at)
+    assert at.session_state["current_model"].name == "shared"

@@ -1,0 +1,92 @@
+"""Save & download: the model summary, the download, and the shared library."""
+
+from app_helpers import by_label, no_trouble, texts, with_model
+
+from lib.store import ModelStore
+
+
+def open_save(at, current):
+    with_model(at, current)
+    at.switch_page("pages/save.py").run()
+    no_trouble(at)
+    return at
+
+
+def save(at, name, overwrite=False):
+    by_label(at.text_input, "Model name").set_value(name)
+    by_label(at.checkbox, "Overwrite").set_value(overwrite)
+    at.button(key="save_button").click().run()
+    no_trouble(at)
+
+
+def test_without_a_model_says_where_to_get_one(at):
+    at.switch_page("pages/save.py").run()
+    no_trouble(at)
+    assert "No model yet" in texts(at.info)
+    assert "library is empty" in texts(at.info)
+
+
+def test_summary_and_download(at, tips_model):
+    open_save(at, tips_model)
+    assert "tips ridge" in texts(at.markdown)
+    summary = texts(at.markdown)
+    assert "**Headline metric:** R²" in summary and "**Target:** tip" in summary
+    assert "sk-" in at.get("html")[0].proto.body  # scikit-learn's pipeline diagram
+    assert at.download_button(key="download_model").label == "Download model (.joblib)"
+    assert at.session_state["_model_file_cache"] == {}  # bytes are built on click, not per rerun
+
+
+def test_save_refuse_existing_overwrite_and_delete(at, tips_model, iris_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "my model")
+    assert "Saved 'my model'" in texts(at.success)
+    assert ModelStore(library_dir).exists("my model")
+    assert at.dataframe[-1].value["name"].tolist() == ["my model"]
+
+    with_model(at, iris_model).run()
+    save(at, "my model")
+    assert "already exists" in texts(at.error)
+    assert ModelStore(library_dir).entry("my model").metadata["target"] == "tip"
+
+    save(at, "my model", overwrite=True)
+    assert "Saved 'my model'" in texts(at.success)
+    assert ModelStore(library_dir).entry("my model").metadata["target"] == "species"
+
+    at.button(key="library_delete").click().run()
+    assert "cannot be undone" in texts(at.warning)
+    at.button(key="confirm_delete_no").click().run()
+    assert ModelStore(library_dir).exists("my model")
+    at.button(key="library_delete").click().run()
+    at.button(key="confirm_delete_yes").click().run()
+    no_trouble(at)
+    assert not ModelStore(library_dir).exists("my model")
+    assert "Deleted 'my model'" in texts(at.success)
+    assert "library is empty" in texts(at.info)
+
+
+def test_bad_name_is_refused_with_the_reason(at, tips_model):
+    open_save(at, tips_model)
+    save(at, "../escape")
+    assert "can't contain '/'" in texts(at.error)
+
+
+def test_load_from_the_library_goes_through_the_safe_loader(at, tips_model, iris_model):
+    open_save(at, tips_model)
+    save(at, "tips")
+    with_model(at, iris_model).run()
+    at.button(key="library_load").click().run()
+    no_trouble(at)
+    current = at.session_state["current_model"]
+    assert current.info.target == "tip" and current.source == "model library: tips"
+    assert "Loaded 'tips'" in texts(at.success)
+
+
+def test_damaged_library_file_is_refused(at, tips_model, iris_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "tips")
+    (library_dir / "tips.joblib").write_bytes(b"not the model")
+    with_model(at, iris_model).run()
+    at.button(key="library_load").click().run()
+    no_trouble(at)
+    assert at.error
+    assert at.session_state["current_model"].name == "iris logistic"

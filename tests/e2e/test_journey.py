@@ -1,0 +1,126 @@
+"""The whole journey in headless Chromium: upload, train, download, reload, predict, refuse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import pytest
+
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app
+
+pytestmark = pytest.mark.e2e
+if not os.environ.get("CI") and not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+LONG = 120_000  # ms: training and loading run on a shared 2-core machine
+
+
+def settle(page: Page) -> None:
+    """Wait until the app has finished its current run."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+
+
+HEADINGS = {
+    "Train": "Train a model",
+    "Save & download": "Save & download",
+    "Upload model": "Upload a model",
+    "Predict & plot": "Predict & plot",
+}
+
+
+def go_to(page: Page, title: str) -> None:
+    """Open a page from the sidebar and wait until it is drawn."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=HEADINGS[title], level=1)).to_be_visible()
+    settle(page)
+
+
+def upload(page: Page, path: Path) -> None:
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(path))
+    settle(page)
+
+
+def download(page: Page, label: str, path: Path) -> Path:
+    with page.expect_download(timeout=LONG) as info:
+        page.get_by_test_id("stDownloadButton").filter(has_text=label).click()
+    info.value.save_as(path)
+    return path
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    with running_app(tmp_path / "library", tmp_path / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture
+def page(app_url):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1400, "height": 1000}
+        )
+        page = context.new_page()
+        page.set_default_timeout(LONG)
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
+        yield page
+        browser.close()
+
+
+def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
+    tips = px.data.tips()
+    tips = tips[[c for c in tips.columns if c != "tip"] + ["tip"]]  # tip last: the default target
+    table = tmp_path / "tips.csv"
+    tips.to_csv(table, index=False)
+
+    # Train on an uploaded CSV.
+    upload(page, table)
+    expect(page.get_by_text("Using tips.csv")).to_be_visible()
+    page.get_by_role("button", name="Train model").click()
+    expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
+    settle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    # Download the model; a plain joblib.load of it predicts.
+    go_to(page, "Save & download")
+    model_file = download(page, "Download model (.joblib)", tmp_path / "model.joblib")
+    plain = joblib.load(model_file)  # the file this test just downloaded from its own app
+    features = tips.drop(columns=["tip"])
+    expected = plain.predict(features)
+
+    # Upload it again: it becomes the current model.
+    go_to(page, "Upload model")
+    upload(page, model_file)
+    expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
+
+    # Predict an uploaded file and download the predictions.
+    go_to(page, "Predict & plot")
+    upload(page, table)
+    expect(page.get_by_role("heading", name="Plots")).to_be_visible(timeout=LONG)
+    csv_file = download(page, "Download predictions (CSV)", tmp_path / "predictions.csv")
+    predictions = pd.read_csv(csv_file)
+    assert list(predictions.columns[: tips.shape[1]]) == list(tips.columns)
+    np.testing.assert_allclose(predictions["predicted tip"], expected, rtol=1e-9)
+
+    # A malicious file is refused and never runs.
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.joblib"
+    command = f"touch {marker}".encode()
+    evil.write_bytes(
+        b"\x80\x02cos\nsystem\n(X" + len(command).to_bytes(4, "little") + command + b"tR."
+    )
+    go_to(page, "Upload model")
+    upload(page, evil)
+    alert = page.get_by_test_id("stAlert").filter(has_text="was not loaded")
+    expect(alert).to_be_visible(timeout=LONG)
+    expect(alert).to_contain_text("system")
+    assert not marker.exists()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
