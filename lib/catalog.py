@@ -92,7 +92,7 @@ _DEPTH = _choice("max_depth", "Maximum depth", "None", ["None", 3, 5, 8, 12, 20]
 _LEAF = _int("min_samples_leaf", "Minimum rows per leaf", 1, 1, 100, log=True)
 _HGB = (
     _float("learning_rate", "Learning rate", 0.1, 0.01, 1.0),
-    _int("max_iter", "Boosting rounds", 200, 10, 2000, log=True),
+    _int("max_iter", "Boosting rounds", 100, 10, 2000, log=True),
     _int("max_leaf_nodes", "Leaves per tree", 31, 4, 256, log=True),
     _float("l2_regularization", "L2 regularisation", 0.0, 0.0, 10.0, log=False),
 )

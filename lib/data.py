@@ -176,7 +176,10 @@ def _arrow_read_csv(
     try:
         return pa_csv.read_csv(
             pa.BufferReader(body),
-            read_options=pa_csv.ReadOptions(encoding=encoding),
+            # Naming utf8 explicitly sends pyarrow through its (slower) transcoding path.
+            read_options=pa_csv.ReadOptions(
+                **({} if encoding == "utf8" else {"encoding": encoding})
+            ),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
                 decimal_point=decimal, strings_can_be_null=True, quoted_strings_can_be_null=True
