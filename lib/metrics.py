@@ -89,3 +89,37 @@ def _classification(
 def is_better(metric: str, a: float, b: float) -> bool:
     """Whether value ``a`` of ``metric`` is better than ``b``."""
     return a < b if metric in LOWER_IS_BETTER else a > b
+
+
+def at_threshold(
+    y_true: np.ndarray, proba_pos: np.ndarray, pos_label: object, threshold: float
+) -> dict[str, float]:
+    """Precision, recall, F1 and the confusion counts when predicting ``pos_label`` at
+    ``proba_pos >= threshold``.
+
+    Parameters
+    ----------
+    y_true : array of shape (n_samples,)
+        Actual labels.
+    proba_pos : array of shape (n_samples,)
+        Predicted probability of ``pos_label``.
+
+    Returns
+    -------
+    dict
+        precision, recall, f1 (float; 0.0 when undefined, as scikit-learn's
+        ``zero_division=0``) and tp, fp, fn, tn (int).
+    """
+    actual = np.asarray(y_true) == pos_label
+    predicted = np.asarray(proba_pos, dtype=float) >= threshold
+    tn, fp, fn, tp = skm.confusion_matrix(actual, predicted, labels=[False, True]).ravel()
+    kwargs = {"zero_division": 0.0}
+    return {
+        "precision": float(skm.precision_score(actual, predicted, **kwargs)),
+        "recall": float(skm.recall_score(actual, predicted, **kwargs)),
+        "f1": float(skm.f1_score(actual, predicted, **kwargs)),
+        "tp": int(tp),
+        "fp": int(fp),
+        "fn": int(fn),
+        "tn": int(tn),
+    }
