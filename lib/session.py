@@ -9,13 +9,14 @@ import hashlib
 import math
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lib.errors import UserError
 from lib.metrics import LABELS, LOWER_IS_BETTER
 from lib.model_info import ModelInfo
 
@@ -187,3 +188,124 @@ def file_stem(name: str) -> str:
     """A safe file name stem from a model name: letters, digits, ``.-_`` kept, the rest ``_``."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip()).strip("._")
     return stem or "model"
+
+
+# --- exploration: derived results, selections, defaults ---------------------------------------
+
+
+class Derived:
+    """What was computed from one (model, rows) pair, kept across reruns.
+
+    ``get(name, compute, *args, **kwargs)`` runs ``compute(*args, **kwargs)`` once per name; a
+    ``UserError`` it raises is kept and raised again, so a refusal is not recomputed on every
+    rerun. ``derived_for`` replaces the
+    whole record when the model or the rows change, so one session holds one pair's results.
+    """
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self._values: dict[Hashable, Any] = {}
+
+    def get(self, name: Hashable, compute: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if name not in self._values:
+            try:
+                self._values[name] = compute(*args, **kwargs)
+            except UserError as error:
+                self._values[name] = error
+        value = self._values[name]
+        if isinstance(value, UserError):
+            raise value
+        return value
+
+    def __contains__(self, name: Hashable) -> bool:
+        return name in self._values
+
+
+def derived_for(state: MutableMapping, slot: str, key: Hashable) -> Derived:
+    """The ``Derived`` record in ``state[slot]`` for ``key``; a fresh one when ``key`` changed."""
+    cached = state.get(slot)
+    if not isinstance(cached, Derived) or cached.key != key:
+        cached = Derived(key)
+        state[slot] = cached
+    return cached
+
+
+def rows_from_selection(selection: dict | None, n_rows: int | None = None) -> list[int]:
+    """Row positions of the points selected on a plot whose points carry them as ``customdata``.
+
+    ``selection`` is a Streamlit plotly selection (``{"points": [{"customdata": 12, ...}]}``;
+    customdata may also be a list whose first item is the row). Points without customdata (the
+    reference lines) are skipped; positions are unique, sorted and, with ``n_rows``, in range.
+    """
+    rows = set()
+    for point in (selection or {}).get("points") or []:
+        value = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number) or number != int(number):
+            continue
+        row = int(number)
+        if row >= 0 and (n_rows is None or row < n_rows):
+            rows.add(row)
+    return sorted(rows)
+
+
+def top_input_feature(ranked: Iterable[str], inputs: Sequence[str]) -> str | None:
+    """The input column behind the first of ``ranked`` importance names, or None.
+
+    Names after preprocessing ("num__age", "cat__day_Sun") are traced back to the input column
+    they come from (the longest input name they start with, after the ``step__`` prefix).
+    """
+    inputs = [str(name) for name in inputs]
+    for name in ranked:
+        name = str(name)
+        if name in inputs:
+            return name
+        bare = name.split("__", 1)[1] if "__" in name else name
+        matches = [i for i in inputs if bare == i or bare.startswith(f"{i}_")]
+        if matches:
+            return max(matches, key=len)
+    return inputs[0] if inputs else None
+
+
+def drift_table(columns: pd.DataFrame) -> pd.DataFrame:
+    """``DriftReport.columns`` for display: flagged columns first, plain headers, a status word."""
+    table = columns.sort_values("flagged", ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "column": table["feature"],
+            "status": np.where(table["flagged"], "differs", "as in training"),
+            "kind": table["kind"],
+            "outside range": table["out_of_range"],
+            "unseen categories": table["unseen"],
+            "missing in training": table["missing_train"],
+            "missing here": table["missing_new"],
+            "PSI": table["psi"],
+            "note": table["note"],
+        }
+    ).reset_index(drop=True)
+
+
+def with_flag_column(shown: pd.DataFrame, row_flags: pd.Series, name: str) -> pd.DataFrame:
+    """``shown`` plus a column ``name``: each row's count of unusual values (by index)."""
+    out = shown.copy()
+    out[name] = row_flags.reindex(shown.index).fillna(0).astype(int).to_numpy()
+    return out
+
+
+def row_values(row: pd.Series, features: Sequence) -> dict[str, Any]:
+    """The model's input values of one row (``features``: ``Feature`` records), None if absent
+    or missing, as plain Python values for form widgets."""
+    values = {}
+    for feature in features:
+        value = row.get(feature.name) if feature.name in row.index else None
+        if value is not None and not isinstance(value, str) and pd.isna(value):
+            value = None
+        values[feature.name] = value.item() if hasattr(value, "item") else value
+    return values

@@ -1,6 +1,7 @@
 """Walk the journey in headless Chromium on a bundled sample and save one PNG per page.
 
-Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png).
+Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png,
+including explore-performance/drivers/drift.png: three tabs of Predict & plot's exploration).
 """
 
 from __future__ import annotations
@@ -104,10 +105,30 @@ def main() -> None:
             page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
                 str(rows)
             )
-            expect(page.get_by_role("heading", name="Plots")).to_be_visible()
+            expect(page.get_by_role("heading", name="Explore")).to_be_visible()
             settle(page)
             shoot(page, "predict")
+            charts = {"Performance": 4, "Drivers": 2}  # at least, for either task
+            for label in ("Performance", "Drivers", "Drift"):
+                shoot_explore(page, label, charts.get(label, 1))
             browser.close()
+
+
+def shoot_explore(page: Page, label: str, charts: int) -> None:
+    """One exploration tab once it shows at least ``charts`` charts, scrolled so the tabs are
+    at the top (explore-<label>.png)."""
+    page.get_by_role("tab", name=label).click()
+    drawn = page.get_by_role("tabpanel").locator("[data-testid=stPlotlyChart] .main-svg")
+    expect(drawn.nth(charts * 2 - 1)).to_be_visible()  # plotly draws two svg layers per chart
+    settle(page)
+    page.mouse.move(0, 0)
+    heading = page.get_by_role("heading", name="Explore")
+    top = heading.evaluate("el => el.getBoundingClientRect().top")
+    page.get_by_test_id("stMain").evaluate(f"el => el.scrollBy(0, {top} - 60)")
+    page.wait_for_timeout(500)
+    name = f"explore-{label.lower().replace('-', '')}"
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+    print(f"wrote docs/screenshots/{name}.png")
 
 
 def shoot_results(page: Page) -> None:

@@ -37,8 +37,8 @@ def test_uploaded_rows_with_actuals(at, tips_model, tips_csv):
     frame = at.dataframe[0].value
     assert "predicted tip" in frame.columns and len(frame) == 244
     assert {m.label for m in at.metric} >= {"R²", "MAE"}
-    titles = chart_titles(at)
-    assert "Distribution of predictions" in titles and "Predicted vs actual" in titles
+    titles = chart_titles(at)  # the Performance tab is open by default
+    assert "Predicted vs actual" in titles and "Residuals vs predicted" in titles
     assert at.download_button(key="download_predictions").label == "Download predictions (CSV)"
     assert not any("ignored" in text for text in texts(at.info))  # the target is used for scores
 

@@ -75,6 +75,54 @@ def page(app_url):
         browser.close()
 
 
+def chart_titled(page: Page, title: str):
+    """The plotly chart in the open tab whose title starts with ``title``."""
+    panel = page.get_by_role("tabpanel")
+    return panel.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=title))
+
+
+def open_tab(page: Page, label: str) -> None:
+    page.get_by_role("tab", name=label).click()
+    expect(page.get_by_role("tab", name=label)).to_have_attribute("aria-selected", "true")
+    settle(page)
+
+
+def box_select(page: Page, chart) -> None:
+    """Drag a box over the middle of ``chart``'s plot area (its default drag mode selects)."""
+    area = chart.locator(".nsewdrag").first
+    area.scroll_into_view_if_needed()
+    expect(area).to_be_visible()
+    box = area.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.95, steps=12)
+    page.mouse.up()
+
+
+def explore_tabs(page: Page) -> None:
+    """Every exploration tab draws; a box on predicted-vs-actual lists the selected rows."""
+    expect(page.get_by_role("tab", name="Performance")).to_have_attribute("aria-selected", "true")
+    fit = chart_titled(page, "Predicted vs actual")
+    expect(fit).to_be_visible()
+    expect(chart_titled(page, "Residuals vs predicted")).to_be_visible()
+    box_select(page, fit)
+    expect(page.get_by_text("selected row(s)")).to_be_visible()
+    settle(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+    for label, title in [
+        ("Drivers", "Permutation importance"),
+        ("Drift", "total_bill: training vs"),
+        ("Distribution", "Distribution of predictions"),
+    ]:
+        open_tab(page, label)
+        expect(chart_titled(page, title)).to_be_visible()
+    open_tab(page, "What-if")
+    expect(page.get_by_test_id("stMetric").filter(has_text="predicted tip")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    open_tab(page, "Performance")
+
+
 def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
     tips = px.data.tips()
     tips = tips[[c for c in tips.columns if c != "tip"] + ["tip"]]  # tip last: the default target
@@ -104,7 +152,8 @@ def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
     # Predict an uploaded file and download the predictions.
     go_to(page, "Predict & plot")
     upload(page, table)
-    expect(page.get_by_role("heading", name="Plots")).to_be_visible(timeout=LONG)
+    expect(page.get_by_role("heading", name="Explore")).to_be_visible(timeout=LONG)
+    explore_tabs(page)
     csv_file = download(page, "Download predictions (CSV)", tmp_path / "predictions.csv")
     predictions = pd.read_csv(csv_file)
     assert list(predictions.columns[: tips.shape[1]]) == list(tips.columns)

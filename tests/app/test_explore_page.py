@@ -1,0 +1,280 @@
+"""Predict & plot, the exploration tabs: performance, drivers, what-if, drift, distribution.
+
+AppTest runs fragments only as part of a full run and cannot drive plotly selections, so the
+selection logic is tested as the pure function the page uses (``rows_from_selection``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from app_helpers import by_label, no_trouble, texts, with_model
+
+from lib import training
+from lib.errors import PredictionError
+from lib.model_info import Feature, describe_model
+from lib.samples import load_sample
+from lib.session import (
+    CurrentModel,
+    derived_for,
+    drift_table,
+    row_values,
+    rows_from_selection,
+    top_input_feature,
+    with_flag_column,
+)
+
+TABS = ["Performance", "Drivers", "What-if", "Drift", "Distribution"]
+
+
+def explore(at, current, name, data: bytes):
+    """Open Predict & plot with ``current`` and upload ``data``."""
+    with_model(at, current)
+    at.switch_page("pages/predict.py").run()
+    at.file_uploader(key="predict_upload").set_value((name, data, "text/csv")).run()
+    no_trouble(at)
+    assert not at.error, texts(at.error)
+    return at
+
+
+def open_tab(at, label: str):
+    at.session_state["explore_tab"] = label
+    at.run()
+    no_trouble(at)
+    assert not at.error, texts(at.error)
+    return at
+
+
+def titles(at) -> list[str]:
+    found = []
+    for element in at.get("plotly_chart"):
+        title = json.loads(element.proto.spec)["layout"].get("title") or {}
+        found.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return found
+
+
+def tab_labels(at) -> list[str]:
+    return [tab.label for tab in at.tabs]
+
+
+@pytest.fixture(scope="module")
+def binary_model() -> CurrentModel:
+    result = training.train(
+        load_sample("breast_cancer"), "diagnosis", model="logistic_regression",
+        options=training.Options(cv_folds=0),
+    )  # fmt: skip
+    return CurrentModel(
+        model=result.pipeline, info=describe_model(result.pipeline), source="test",
+        name="cancer logistic",
+    )  # fmt: skip
+
+
+# --- labelled rows ----------------------------------------------------------------------------
+
+
+def test_regression_tabs_open_on_performance(at, tips_model, tips_csv):
+    explore(at, tips_model, "tips.csv", tips_csv)
+    assert tab_labels(at) == TABS
+    shown = titles(at)
+    assert shown[:2] == ["Predicted vs actual", "Residuals vs predicted"]
+    assert any(t.startswith("Residuals, actual − predicted") for t in shown)
+    # Error by feature defaults to the most important column (permutation importance).
+    top = by_label(at.selectbox, "Error by").value
+    importance = at.session_state["_explore"].get("importance", lambda: None)
+    assert top == importance.table["feature"].iloc[0]
+    assert any(t.startswith(f"Mean absolute error by {top} (244 rows") for t in shown)
+    assert "Drag a box or a lasso" in texts(at.caption)
+
+
+def test_every_tab_draws_on_labelled_rows(at, tips_model, tips_csv):
+    explore(at, tips_model, "tips.csv", tips_csv)
+    open_tab(at, "Drivers")
+    shown = titles(at)
+    assert shown[0].startswith("Permutation importance")
+    assert shown[1].startswith("Partial dependence on")
+    by_label(at.selectbox, "How the prediction moves with").set_value("day").run()  # categorical
+    no_trouble(at)
+    assert "Partial dependence on day" in titles(at)
+
+    open_tab(at, "Drift")
+    assert "columns** differ from training" in texts(at.markdown)
+    table = at.dataframe[-1].value
+    assert list(table.columns[:3]) == ["column", "status", "kind"]
+    assert any(t.startswith("total_bill: training vs 244 new values") for t in titles(at))
+
+    open_tab(at, "Distribution")
+    assert any(t.startswith("Distribution of predictions") for t in titles(at))
+
+
+def test_what_if_starts_from_the_row_and_follows_changes(at, tips_model, tips, tips_csv):
+    explore(at, tips_model, "tips.csv", tips_csv)
+    open_tab(at, "What-if")
+    assert not at.get("plotly_chart")
+    row = by_label(at.number_input, "Row (1 to 244)")
+    assert row.value == 1
+    bill = by_label(at.number_input, "total_bill")
+    assert bill.value == tips["total_bill"].iloc[0]
+    assert by_label(at.selectbox, "day").value == tips["day"].iloc[0]
+    first = at.metric[-1]
+    assert first.label == "predicted tip" and not first.delta
+
+    bill.set_value(45.0).run()
+    no_trouble(at)
+    changed = tips.iloc[[0]].drop(columns=["tip"]).assign(total_bill=45.0)
+    expected = tips_model.model.predict(changed)[0]
+    assert at.metric[-1].value == f"{expected:.4g}" and "from" in at.metric[-1].delta
+
+    by_label(at.number_input, "Row (1 to 244)").set_value(3).run()
+    assert by_label(at.number_input, "total_bill").value == tips["total_bill"].iloc[2]
+
+
+def test_multiclass_performance_and_class_choice(at, iris_model):
+    iris = load_sample("iris")
+    explore(at, iris_model, "iris.csv", iris.to_csv(index=False).encode())
+    shown = titles(at)
+    assert shown[0].startswith("Confusion matrix, rows")
+    for start in ("ROC curve", "Precision-recall curve", "Calibration", "Predicted probability"):
+        assert any(t.startswith(start) for t in shown), (start, shown)
+    assert not at.slider  # the threshold is for binary models only
+    by_label(at.toggle, "Shares per actual class").set_value(True).run()
+    assert titles(at)[0].startswith("Confusion matrix, share of each actual class")
+
+    open_tab(at, "Drivers")
+    assert by_label(at.selectbox, "Probability of class").options == ["setosa", "versicolor",
+                                                                       "virginica"]  # fmt: skip
+    open_tab(at, "What-if")
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # class probabilities
+
+
+def test_binary_threshold_panel(at, binary_model):
+    cancer = load_sample("breast_cancer")
+    explore(at, binary_model, "cancer.csv", cancer.to_csv(index=False).encode())
+    slider = at.slider[0]
+    assert slider.value == 0.5 and "P(" in slider.label
+    assert any(t.startswith("Precision, recall and F1") or "threshold" in t for t in titles(at))
+    before = {m.label: m.value for m in at.metric}
+    slider.set_value(0.95).run()
+    no_trouble(at)
+    after = {m.label: m.value for m in at.metric}
+    assert {"Precision", "Recall", "F1"} <= set(after)
+    assert after["Recall"] <= before["Recall"]
+
+
+# --- unlabelled rows and bare models ----------------------------------------------------------
+
+
+def test_unlabelled_rows_have_no_performance_tab(at, tips_model, tips):
+    explore(at, tips_model, "new.csv", tips.drop(columns=["tip"]).to_csv(index=False).encode())
+    assert tab_labels(at) == TABS[1:]
+    shown = titles(at)  # Drivers opens first: the model's own weights, then partial dependence
+    assert len(shown) == 2 and shown[1].startswith("Partial dependence on")
+    assert "Include the 'tip' column" in texts(at.caption)
+
+
+def test_bare_model_says_drift_is_not_available(at, bare_model_bytes):
+    model = joblib.load(io.BytesIO(bare_model_bytes))  # made by this test suite, safe to load
+    bare = CurrentModel(model=model, info=describe_model(model), source="test", name="bare")
+    rows = pd.DataFrame(np.random.default_rng(1).normal(size=(30, 3)), columns=["a", "b", "c"])
+    explore(at, bare, "rows.csv", rows.to_csv(index=False).encode())
+    assert "unusual inputs" not in at.dataframe[0].value.columns
+    open_tab(at, "Drift")
+    assert "Drift is not available for this model" in texts(at.info)
+    open_tab(at, "Drivers")
+    assert titles(at)[-1] == "Partial dependence on x2"  # the largest weight
+    open_tab(at, "What-if")
+    assert [w.label for w in at.number_input][1:] == ["x0", "x1", "x2"]
+
+
+def test_unusual_rows_are_counted_and_can_be_filtered(at, tips_model, tips):
+    odd = tips.copy()
+    odd.loc[[1, 5], "total_bill"] = 500.0
+    odd.loc[5, "day"] = "Mon"
+    explore(at, tips_model, "odd.csv", odd.to_csv(index=False).encode())
+    table = at.dataframe[0].value
+    assert table["unusual inputs"].tolist()[:6] == [0, 1, 0, 0, 0, 2]
+    at.toggle(key="only_unusual").set_value(True).run()
+    assert len(at.dataframe[0].value) == 2
+
+
+def test_reruns_reuse_what_was_computed(at, tips_model, tips_csv):
+    explore(at, tips_model, "tips.csv", tips_csv)
+    derived = at.session_state["_explore"]
+    figure = derived.get(("figure", "pred_vs_actual"), lambda: None)
+    at.run()
+    assert at.session_state["_explore"] is derived
+    assert derived.get(("figure", "pred_vs_actual"), lambda: None) is figure
+
+
+# --- pure helpers behind the page -------------------------------------------------------------
+
+
+def test_rows_from_selection():
+    selection = {
+        "points": [
+            {"customdata": 7, "x": 1.0},
+            {"customdata": [3, "extra"]},
+            {"customdata": 7.0},
+            {"x": 0.0},  # a point of the reference line
+            {"customdata": 99},
+            {"customdata": "x"},
+        ],
+        "point_indices": [0, 1, 2],
+    }
+    assert rows_from_selection(selection, n_rows=50) == [3, 7]
+    assert rows_from_selection(selection) == [3, 7, 99]
+    assert rows_from_selection(None) == [] and rows_from_selection({"points": []}) == []
+
+
+def test_derived_keeps_results_per_pair_and_refusals():
+    state: dict = {}
+    first = derived_for(state, "slot", ("model", "rows"))
+    calls = []
+    assert first.get("x", lambda a: calls.append(a) or a * 2, 21) == 42
+    assert first.get("x", lambda a: calls.append(a) or 0, 1) == 42 and calls == [21]
+
+    def refuse():
+        calls.append("refused")
+        raise PredictionError("no")
+
+    for _ in range(2):
+        with pytest.raises(PredictionError):
+            first.get("bad", refuse)
+    assert calls.count("refused") == 1
+    assert derived_for(state, "slot", ("model", "rows")) is first
+    assert derived_for(state, "slot", ("model", "other rows")) is not first
+
+
+def test_top_input_feature_traces_transformed_names():
+    inputs = ["day", "day_part", "size"]
+    assert top_input_feature(["size", "day"], inputs) == "size"
+    assert top_input_feature(["cat__day_part_lunch", "num__size"], inputs) == "day_part"
+    assert top_input_feature(["cat__day_Sun"], inputs) == "day"
+    assert top_input_feature([], inputs) == "day" and top_input_feature([], []) is None
+
+
+def test_drift_table_and_flag_column():
+    columns = pd.DataFrame(
+        {
+            "feature": ["a", "b"], "kind": ["numeric", "categorical"], "out_of_range": [0, 0],
+            "unseen": [0, 3], "missing_train": [0.0, 0.0], "missing_new": [0.0, 0.1],
+            "psi": [0.01, np.nan], "flagged": [False, True], "note": ["", "3 unseen"],
+        }
+    )  # fmt: skip
+    table = drift_table(columns)
+    assert table["column"].tolist() == ["b", "a"]
+    assert table["status"].tolist() == ["differs", "as in training"]
+    shown = pd.DataFrame({"v": [1, 2]}, index=[10, 11])
+    flags = pd.Series([0, 2, 1], index=[9, 10, 11])
+    assert with_flag_column(shown, flags, "n")["n"].tolist() == [2, 1]
+
+
+def test_row_values_are_plain_and_missing_is_none():
+    row = pd.Series({"a": np.float64(1.5), "b": np.nan, "c": "x"})
+    features = [Feature("a"), Feature("b"), Feature("c", "categorical"), Feature("d")]
+    assert row_values(row, features) == {"a": 1.5, "b": None, "c": "x", "d": None}
+    assert type(row_values(row, features)["a"]) is float
