@@ -20,6 +20,7 @@ PAGES = [
             icon=":material/insights:"),
 ]  # fmt: skip
 page = st.navigation(PAGES, position="sidebar")
+_ui.mark_app_frame()
 with st.sidebar:
     st.caption("Model Studio: train, save, load and use scikit-learn models without code.")
 _ui.sidebar(st.sidebar.empty())  # redrawn when a page changes the current model or table

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -30,6 +31,31 @@ NO_MODEL = "No model yet: train one on the **Train** page or upload one on **Upl
 # Each session's script runs in its own thread: the sidebar slot of the current run lives here.
 _this_run = threading.local()
 TABLE_KEY, MODEL_KEY, FILE_CACHE_KEY = "table", "current_model", "_model_file_cache"
+FRAME_KEY, WANTED_PAGE_KEY = "_app_frame", "_wanted_page"
+
+
+# --- navigation -------------------------------------------------------------------------------
+
+
+def require_app_frame(page_file: str) -> None:
+    """Make sure this page runs inside app.py's frame (navigation, sidebar, error guard).
+
+    When the first visitor of a freshly started server opens a page URL such as /predict,
+    Streamlit runs ``pages/predict.py`` on its own (its legacy multipage mode, chosen because a
+    ``pages/`` folder exists) until app.py has called ``st.navigation`` once. Such a run goes
+    through app.py first and then on to the page that was asked for.
+    """
+    if not st.session_state.get(FRAME_KEY):
+        st.session_state[WANTED_PAGE_KEY] = f"pages/{Path(page_file).name}"
+        st.switch_page("app.py")
+
+
+def mark_app_frame() -> None:
+    """Called by app.py after ``st.navigation``: resume a page asked for before the frame ran."""
+    st.session_state[FRAME_KEY] = True
+    wanted = st.session_state.pop(WANTED_PAGE_KEY, None)
+    if wanted:
+        st.switch_page(wanted)
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ import streamlit as st
 from lib.session import sha256
 from pages import _ui
 
+_ui.require_app_frame(__file__)
+
 MODEL_TYPES = ["joblib", "pkl", "pickle"]
 UPLOAD, LIBRARY = "Upload a file", "Load from library"
 LAST_UPLOAD = "_last_model_upload"

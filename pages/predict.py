@@ -39,6 +39,8 @@ from lib.session import (
 )
 from pages import _ui
 
+_ui.require_app_frame(__file__)
+
 UPLOAD, ONE_ROW = "Upload rows", "Type one row"
 ROWS_SLOT, ROW_SLOT, PREDICTIONS = "_predict_upload", "_predict_row", "_predictions"
 DERIVED = "_explore"

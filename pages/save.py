@@ -5,6 +5,8 @@ import streamlit as st
 from lib.session import file_stem, human_size, library_frame, store_metadata
 from pages import _ui
 
+_ui.require_app_frame(__file__)
+
 st.title("Save & download")
 _ui.show_flash()
 

@@ -21,6 +21,8 @@ from lib.session import (
 )
 from pages import _ui
 
+_ui.require_app_frame(__file__)
+
 PREVIEW_ROWS = 100
 UPLOAD, SAMPLE = "Upload a file", "Use a sample"
 
