@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from lib.catalog import CLASSIFICATION
 from lib.errors import PredictionError
+from lib.metrics import LABELS
 
 IMPORTANCE_MAX_ROWS = 2_000
 PDP_MAX_ROWS = 1_000
@@ -58,14 +59,16 @@ def feature_importance(
         y_s = np.asarray(y)[rows]
         scoring = "balanced_accuracy" if task == CLASSIFICATION else "r2"
         result = permutation_importance(
-            model, X_s, y_s, scoring=scoring, n_repeats=5, random_state=random_state
-        )
+            model, _model_input(model, X_s), y_s, scoring=scoring, n_repeats=5,
+            random_state=random_state,
+        )  # fmt: skip
         names = _input_names(model, X)
         table = pd.DataFrame(
             {"feature": names, "importance": result.importances_mean, "std": result.importances_std}
         )
         note = (
-            f"How much {scoring.replace('_', ' ')} drops when one column is shuffled, on "
+            f"How much {LABELS[scoring]} drops when one column "
+            "is shuffled, on "
             f"{len(rows):,} labelled rows{' (a random sample)' if len(rows) < len(X) else ''}."
         )
         return Importance(_ranked(table), "permutation", note)
@@ -106,11 +109,14 @@ def partial_dependence_data(
     if X_s[feature].notna().sum() == 0:
         raise PredictionError(f"'{feature}' has no values in these rows to vary.")
     X_s = X_s[X_s[feature].notna()]
+    named = getattr(model, "feature_names_in_", None) is not None
     result = partial_dependence(
         model,
-        X_s,
-        [feature],
-        categorical_features=[feature] if categorical else None,
+        _model_input(model, X_s),
+        [feature if named else list(X_s.columns).index(feature)],
+        categorical_features=[feature if named else list(X_s.columns).index(feature)]
+        if categorical
+        else None,
         kind="both",
         grid_resolution=30,
         percentiles=(0.02, 0.98),
@@ -132,6 +138,13 @@ def partial_dependence_data(
         categorical=categorical,
         class_label=class_label,
     )
+
+
+def _model_input(model: object, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:
+    """``X`` as the model was fitted: an array for models fitted without column names."""
+    if isinstance(X, pd.DataFrame) and getattr(model, "feature_names_in_", None) is None:
+        return X.to_numpy()
+    return X
 
 
 def _input_names(model: object, X: pd.DataFrame | np.ndarray) -> list[str]:

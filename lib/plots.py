@@ -74,6 +74,11 @@ def drawn_points(fig: go.Figure) -> int:
     return total
 
 
+def _round_to_spread(value: float, spread: float) -> float:
+    """``value`` as 0 when it is float noise next to ``spread`` (a mean of -4e-10 reads as 0)."""
+    return 0.0 if abs(value) < 1e-9 * max(abs(spread), 1.0) else value
+
+
 def _layout(
     fig: go.Figure,
     title: str,
@@ -218,8 +223,8 @@ def residual_distribution(
     )  # fmt: skip
     fig.add_vline(x=0, line={"dash": "dash", "color": _GREY})
     title = (
-        f"Residuals, actual − predicted ({residual.size:,} rows; mean {residual.mean():.3g}, "
-        f"std {residual.std():.3g})"
+        f"Residuals, actual − predicted ({residual.size:,} rows; mean "
+        f"{_round_to_spread(residual.mean(), residual.std()):.3g}, std {residual.std():.3g})"
     )
     return _layout(fig, title, "residual (actual − predicted)", "rows")
 
@@ -587,7 +592,7 @@ def probability_distributions(proba: np.ndarray, classes: Sequence, *, bins: int
     rows = math.ceil(len(shown) / cols) or 1
     fig = make_subplots(
         rows=rows, cols=cols, subplot_titles=[str(c) for c in shown], shared_xaxes=True,
-        horizontal_spacing=0.06, vertical_spacing=0.12 if rows > 1 else 0.2,
+        horizontal_spacing=0.1, vertical_spacing=0.12 if rows > 1 else 0.2,
     )  # fmt: skip
     edges = np.linspace(0.0, 1.0, bins + 1)
     for i, (label, color) in enumerate(zip(shown, _cycle(len(shown)), strict=True)):

@@ -286,7 +286,8 @@ def drift_table(columns: pd.DataFrame) -> pd.DataFrame:
             "unseen categories": table["unseen"],
             "missing in training": table["missing_train"],
             "missing here": table["missing_new"],
-            "PSI": table["psi"],
+            # Text, so "not computed" reads as a dash rather than "None".
+            "PSI": [f"{v:.2f}" if np.isfinite(v) else "–" for v in table["psi"]],
             "note": table["note"],
         }
     ).reset_index(drop=True)

@@ -469,8 +469,7 @@ def drift(ex: Explore, report: DriftReport | None) -> None:
         column_config={
             "missing in training": st.column_config.NumberColumn(format="percent"),
             "missing here": st.column_config.NumberColumn(format="percent"),
-            "PSI": st.column_config.NumberColumn(
-                format="%.2f",
+            "PSI": st.column_config.TextColumn(
                 help="Population stability index (numeric columns with 100+ values): above "
                 "0.2 reads as a shift.",
             ),

@@ -268,6 +268,7 @@ def test_drift_table_and_flag_column():
     table = drift_table(columns)
     assert table["column"].tolist() == ["b", "a"]
     assert table["status"].tolist() == ["differs", "as in training"]
+    assert table["PSI"].tolist() == ["–", "0.01"]  # not computed reads as a dash
     shown = pd.DataFrame({"v": [1, 2]}, index=[10, 11])
     flags = pd.Series([0, 2, 1], index=[9, 10, 11])
     assert with_flag_column(shown, flags, "n")["n"].tolist() == [2, 1]
