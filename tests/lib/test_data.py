@@ -279,3 +279,14 @@ def test_json_line_that_is_not_a_record():
 def test_old_excel_formats_are_refused(filename):
     message = _error(b"\xd0\xcf\x11\xe0 whatever", filename)
     assert ".xlsx" in message and filename in message
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [(b"a,b,c\n1,2,3\n4,5\n6,7,8\n", 3), (b"a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n", 4)],
+    ids=["too-few-values", "too-many-values"],
+)
+def test_rows_with_too_few_or_too_many_values_name_the_line(body, line):
+    # A short row must not be padded with empty cells silently: it usually means a broken line.
+    with pytest.raises(DataError, match=f"line {line} "):
+        read_table(body, "ragged.csv")
