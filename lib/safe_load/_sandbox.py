@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import multiprocessing.spawn
 import os
 import resource
 import threading
@@ -52,9 +53,35 @@ _CTX_LOCK = threading.Lock()
 _CTX: multiprocessing.context.BaseContext | None = None
 
 
+SANDBOX_PROCESS_NAME = "model-studio-sandbox"
+
+
+def _without_main_module(get_preparation_data):
+    """Wrap multiprocessing's preparation so sandbox children skip the parent's ``__main__``.
+
+    Under Streamlit, ``__main__`` is the running app script: a child that re-imported it (as
+    multiprocessing does by default) would run the whole app in bare mode before the check.
+    The child only needs this package, which it imports by name.
+    """
+
+    def get_data(name: str) -> dict:
+        data = get_preparation_data(name)
+        if name == SANDBOX_PROCESS_NAME:
+            data.pop("init_main_from_name", None)
+            data.pop("init_main_from_path", None)
+        return data
+
+    get_data.wraps_for_sandbox = True
+    return get_data
+
+
 def _context() -> multiprocessing.context.BaseContext:
     global _CTX
     with _CTX_LOCK:
+        if not getattr(multiprocessing.spawn.get_preparation_data, "wraps_for_sandbox", False):
+            multiprocessing.spawn.get_preparation_data = _without_main_module(
+                multiprocessing.spawn.get_preparation_data
+            )
         if _CTX is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
@@ -75,7 +102,10 @@ def check_in_child(data: bytes, limits: Limits, *, _test_crash: str | None = Non
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child_main, args=(sender, bytes(data), limits, _test_crash), daemon=True
+        target=_child_main,
+        args=(sender, bytes(data), limits, _test_crash),
+        name=SANDBOX_PROCESS_NAME,
+        daemon=True,
     )
     proc.start()
     sender.close()
