@@ -1,14 +1,27 @@
 """Model Studio: the entrypoint. Page config, navigation over the four pages, shared sidebar."""
 
 import logging
+import threading
 
 import streamlit as st
 
+from lib.safe_load import warm_up_sandbox
 from pages import _ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="Model Studio", page_icon="📈", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def start_model_checker() -> bool:
+    """Once per server: start the safe loader's checker process in the background (it imports
+    scikit-learn, about a second), so nobody's first model upload waits for it."""
+    threading.Thread(target=warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
+    return True
+
+
+start_model_checker()
 
 PAGES = [
     st.Page("pages/train.py", title="Train", url_path="train", default=True,

@@ -29,7 +29,7 @@ from ._limits import Limits
 from ._loader import LoadedModel, load_in_process
 from ._messages import damaged, too_big
 
-__all__ = ["Limits", "LoadedModel", "load_model"]
+__all__ = ["Limits", "LoadedModel", "load_model", "warm_up_sandbox"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,13 @@ def load_model(data: bytes, *, limits: Limits | None = None, sandbox: bool = Tru
     except Exception as exc:
         log.info("model file could not be parsed", exc_info=True)
         raise damaged(f"it is not a complete joblib or pickle model file ({_short(exc)})") from None
+
+
+def warm_up_sandbox() -> None:
+    """Start the sandbox's pre-warmed process now, so the first upload is as quick as the rest."""
+    from ._sandbox import warm_up
+
+    warm_up()
 
 
 def _short(exc: BaseException) -> str:
