@@ -83,7 +83,11 @@ def _numeric_summary(present: pd.Series) -> dict:
     # precision is worth for a form's starting value and a drift overlay).
     shape = values
     if values.size > SUMMARY_SAMPLE:
-        shape = np.random.default_rng(0).choice(values, SUMMARY_SAMPLE, replace=False)
+        # Evenly spaced picks from a fixed random start: a sample without the cost of a
+        # full random permutation per column.
+        step = values.size / SUMMARY_SAMPLE
+        picks = np.random.default_rng(0).random() * step + np.arange(SUMMARY_SAMPLE) * step
+        shape = values[picks.astype(np.intp)]
     q01, median, q99 = np.quantile(shape, [0.01, 0.5, 0.99])
     counts, edges = np.histogram(shape, bins=20, range=(values.min(), values.max()))
     counts = np.round(counts * (values.size / shape.size)).astype(int)

@@ -21,7 +21,7 @@ KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME, TEXT, IDENTIFIER, EMPTY)
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|index)$|^(id|uuid|guid)[_\s-]", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 _BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
-_PROFILE_SAMPLE = 200_000
+_PROFILE_SAMPLE = 100_000
 
 
 @dataclass(frozen=True)

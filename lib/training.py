@@ -138,8 +138,12 @@ def prepare(
     if not keep.any():
         raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
     task = task or catalog.infer_task(y[keep])
-    X = df.loc[keep, features].reset_index(drop=True)
-    y = y[keep].reset_index(drop=True)
+    if n_dropped:
+        X = df.loc[keep, features].reset_index(drop=True)
+        y = y[keep].reset_index(drop=True)
+    else:  # no mask: pandas' copy-on-write then copies nothing
+        X = df[features].reset_index(drop=True)
+        y = y.reset_index(drop=True)
 
     classes = None
     if task == CLASSIFICATION:
