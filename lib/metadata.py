@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from lib.profile import even_sample, finite_values, numeric_stats
+
 METADATA_ATTR = "studio_metadata_"
 # Quantiles and histograms of larger columns are estimated from this many sampled values.
 SUMMARY_SAMPLE = 100_000
@@ -74,31 +76,16 @@ def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[di
 
 
 def _numeric_summary(present: pd.Series) -> dict:
-    values = present.to_numpy(dtype="float64", na_value=np.nan)
-    values = values[np.isfinite(values)]
+    # Range, mean and spread are exact; quantiles and the histogram shape come from a sample
+    # on large tables (sorting a million values per column costs more than the precision is
+    # worth for a form's starting value and a drift overlay).
+    values = finite_values(present)
     if values.size == 0:
         return {}
-    # Range, mean and spread are exact; quantiles and the histogram shape come from a fixed
-    # random sample on large tables (sorting a million values per column costs more than the
-    # precision is worth for a form's starting value and a drift overlay).
-    shape = values
-    if values.size > SUMMARY_SAMPLE:
-        # Evenly spaced picks from a fixed random start: a sample without the cost of a
-        # full random permutation per column.
-        step = values.size / SUMMARY_SAMPLE
-        picks = np.random.default_rng(0).random() * step + np.arange(SUMMARY_SAMPLE) * step
-        shape = values[picks.astype(np.intp)]
-    q01, median, q99 = np.quantile(shape, [0.01, 0.5, 0.99])
+    shape = even_sample(values, SUMMARY_SAMPLE)
     counts, edges = np.histogram(shape, bins=20, range=(values.min(), values.max()))
     counts = np.round(counts * (values.size / shape.size)).astype(int)
-    return {
-        "min": float(values.min()),
-        "max": float(values.max()),
-        "mean": float(values.mean()),
-        "median": float(median),
-        "std": float(values.std()),
-        "q01": float(q01),
-        "q99": float(q99),
+    return numeric_stats(values, SUMMARY_SAMPLE) | {
         "integer": bool(np.all(values == np.round(values))),
         "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
     }

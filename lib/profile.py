@@ -158,11 +158,31 @@ def _reason_to_leave_out(kind: str, n_distinct: int) -> str | None:
 
 
 def _numeric_stats(present: pd.Series) -> dict[str, float]:
+    return numeric_stats(finite_values(present))
+
+
+def finite_values(present: pd.Series) -> np.ndarray:
+    """The finite values of a numeric column as float64, shape (n_finite,)."""
     values = present.to_numpy(dtype="float64", na_value=np.nan)
-    values = values[np.isfinite(values)]
+    return values[np.isfinite(values)]
+
+
+def even_sample(values: np.ndarray, size: int) -> np.ndarray:
+    """At most ``size`` of ``values``, evenly spaced from a fixed random start (no permutation)."""
+    if values.size <= size:
+        return values
+    step = values.size / size
+    picks = np.random.default_rng(0).random() * step + np.arange(size) * step
+    return values[picks.astype(np.intp)]
+
+
+def numeric_stats(values: np.ndarray, sample_size: int | None = None) -> dict[str, float]:
+    """min, max, mean and std of ``values`` (finite, shape (n,)), exact; median, q01 and q99
+    from ``even_sample(values, sample_size)`` when a size is given. Empty input gives {}."""
     if values.size == 0:
         return {}
-    q01, median, q99 = np.quantile(values, [0.01, 0.5, 0.99])
+    shape = even_sample(values, sample_size) if sample_size else values
+    q01, median, q99 = np.quantile(shape, [0.01, 0.5, 0.99])
     return {
         "min": float(values.min()),
         "max": float(values.max()),
