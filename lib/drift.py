@@ -20,6 +20,10 @@ PSI_SHIFT = 0.2
 MAX_STORED_CATEGORIES = 50
 # PSI on a handful of rows is noise; below this many values it is not computed.
 MIN_ROWS_FOR_PSI = 100
+# Flag a numeric column whose average moved by more than this many training standard
+# deviations (checked from MIN_ROWS_FOR_MEAN values: a few rows say little about a shift).
+MEAN_SHIFT = 0.5
+MIN_ROWS_FOR_MEAN = 20
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,12 @@ def _column_drift(spec: dict, column: pd.Series) -> tuple[pd.Series, dict]:
                 f"{out_of_range} value(s) outside the training range "
                 f"{spec['min']:g} to {spec['max']:g}"
             )
+        shift = mean_shift(spec, values)
+        if abs(shift) > MEAN_SHIFT:
+            notes.append(
+                f"average moved by {shift:+.1f} training standard deviations "
+                f"(training average {spec['mean']:.4g})"
+            )
         if "histogram" in spec and values.notna().sum() >= MIN_ROWS_FOR_PSI:
             psi = population_stability(spec["histogram"], values.dropna().to_numpy())
             if psi > PSI_SHIFT:
@@ -116,6 +126,18 @@ def _column_drift(spec: dict, column: pd.Series) -> tuple[pd.Series, dict]:
         "note": "; ".join(notes),
     }
     return flags.fillna(False).astype(bool), row
+
+
+def mean_shift(spec: dict, values: pd.Series) -> float:
+    """How far the average of ``values`` is from training, in training standard deviations.
+
+    0.0 when it cannot be told: too few values, or no spread in training.
+    """
+    present = values.dropna()
+    std = spec.get("std") or 0.0
+    if len(present) < MIN_ROWS_FOR_MEAN or std <= 0 or "mean" not in spec:
+        return 0.0
+    return float((present.mean() - spec["mean"]) / std)
 
 
 def population_stability(histogram: dict, values: np.ndarray) -> float:

@@ -109,6 +109,11 @@ def partial_dependence_data(
     if X_s[feature].notna().sum() == 0:
         raise PredictionError(f"'{feature}' has no values in these rows to vary.")
     X_s = X_s[X_s[feature].notna()]
+    if not categorical and not pd.api.types.is_numeric_dtype(X_s[feature].dtype):
+        raise PredictionError(
+            f"Partial dependence varies one column over a range of numbers or categories, and "
+            f"'{feature}' holds neither (dates or text). Pick another column."
+        )
     named = getattr(model, "feature_names_in_", None) is not None
     result = partial_dependence(
         model,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
 from lib.catalog import CLASSIFICATION
+from lib.errors import PredictionError
 
 # The figure used to rank models and headline a result, per task; higher is better.
 PRIMARY_METRIC = {CLASSIFICATION: "balanced_accuracy", "regression": "r2"}
@@ -51,7 +54,18 @@ def score(
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if task == CLASSIFICATION:
-        return _classification(y_true, y_pred, proba, classes)
+        if classes is not None and not pd.Series(y_true).isin(list(classes)).all():
+            known = {str(c) for c in classes}
+            unknown = sorted({str(v) for v in y_true} - known)[:5]
+            raise PredictionError(
+                f"The actual values include classes the model does not know "
+                f"({', '.join(unknown)}); it knows {', '.join(sorted(known)[:10])}. Check "
+                "their spelling and case."
+            )
+        with warnings.catch_warnings():
+            # e.g. "y_pred contains classes not in y_true" on a few rows: expected, not news.
+            warnings.simplefilter("ignore", UserWarning)
+            return _classification(y_true, y_pred, proba, classes)
     return _regression(y_true.astype(float), y_pred.astype(float))
 
 

@@ -344,21 +344,26 @@ def cv_spread(
     """One small panel per metric: a box of the fold scores with every fold drawn as a point."""
     labels = labels or {}
     names = list(cv_scores)
+    # At most three panels a row, so five classification metrics fit half a page.
+    cols = min(max(len(names), 1), 3)
+    rows = math.ceil(max(len(names), 1) / cols)
     fig = make_subplots(
-        rows=1, cols=max(len(names), 1), subplot_titles=[labels.get(m, m) for m in names]
-    )
-    for i, metric in enumerate(names, start=1):
+        rows=rows, cols=cols, subplot_titles=[labels.get(m, m) for m in names],
+        horizontal_spacing=0.15, vertical_spacing=0.3 if rows > 1 else 0.2,
+    )  # fmt: skip
+    for i, metric in enumerate(names):
         fig.add_trace(
             go.Box(
                 y=list(cv_scores[metric]), name=labels.get(metric, metric), boxpoints="all",
                 jitter=0.3, pointpos=0, hovertemplate="%{y:.4g}<extra></extra>",
                 marker={"color": PALETTE[0]},
             ),
-            row=1, col=i,
+            row=i // cols + 1, col=i % cols + 1,
         )  # fmt: skip
-        fig.update_xaxes(showticklabels=False, row=1, col=i)
+        fig.update_xaxes(showticklabels=False, row=i // cols + 1, col=i % cols + 1)
+    fig.update_annotations(font_size=12)
     fig.update_layout(
-        showlegend=False, template=_TEMPLATE, height=280,
+        showlegend=False, template=_TEMPLATE, height=60 + 220 * rows,
         margin={"l": 10, "r": 10, "t": 60, "b": 10}, title="Cross-validation: each fold's score",
     )  # fmt: skip
     return fig

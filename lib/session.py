@@ -48,10 +48,12 @@ def metric_label(name: str) -> str:
     return LABELS.get(name, name)
 
 
-def format_metric(value: float | None) -> str:
-    """A metric value with 3 decimals, or "n/a"."""
+def format_metric(value: float | None, name: str = "") -> str:
+    """A metric value with 3 decimals (MAPE as a percentage), or "n/a"."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
+    if name == "mape":
+        return f"{value:.1%}"
     return f"{value:.3f}"
 
 
@@ -310,3 +312,23 @@ def row_values(row: pd.Series, features: Sequence) -> dict[str, Any]:
             value = None
         values[feature.name] = value.item() if hasattr(value, "item") else value
     return values
+
+
+def actual_values(
+    column: pd.Series, task: str, classes: Sequence | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The target column's values that can score predictions.
+
+    Returns the values (n_rows,), a boolean mask of the usable rows (numbers for regression;
+    for classification, values among the model's ``classes``), and up to five values that are
+    not classes the model knows (differently spelt or cased labels, say).
+    """
+    if task == "regression":
+        numbers = pd.to_numeric(column, errors="coerce")
+        return numbers.to_numpy(), numbers.notna().to_numpy(), []
+    present = column.notna().to_numpy()
+    if not classes:
+        return column.to_numpy(), present, []
+    known = present & column.isin(list(classes)).to_numpy()
+    unknown = sorted({str(value) for value in column[present & ~known]})[:5]
+    return column.to_numpy(), known, unknown

@@ -93,7 +93,7 @@ def validate_name(name: str) -> str:
         )
     if "/" in cleaned or "\\" in cleaned:
         raise StoreError(
-            "The name can't contain '/' or '\\' (model names are not folders). "
+            "The name can't contain a slash or a backslash (model names are not folders). "
             "Use '-' or a space instead. " + _GOOD_NAME
         )
     for char in cleaned:

@@ -8,6 +8,7 @@ row. ``compare_models`` cross-validates several catalog models and ranks them.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
@@ -218,15 +220,20 @@ def train(
         step += 1
 
     report(step / n_steps, f"Fitting the final model on all {n_rows:,} rows")
-    _fit(pipeline, problem.X, problem.y)
+    converged = _fit(pipeline, problem.X, problem.y)
     if "n_jobs" in pipeline.named_steps["model"].get_params():
         # Parallel forests add up tree outputs in thread-completion order, so predictions would
         # differ in the last bits from call to call; the final model predicts on one thread.
         pipeline.named_steps["model"].set_params(n_jobs=None)
 
-    warnings = _warnings(problem, options, metrics, baseline_metrics, folds)
+    notes = _warnings(problem, options, metrics, baseline_metrics, folds)
+    if not converged:
+        notes.append(
+            f"{spec.label} stopped before it converged. Its figures may improve with more "
+            "iterations (Hyperparameters), or with scaled or fewer features."
+        )
     meta = _metadata(problem, spec, options, pipeline, metrics, baseline_metrics, cv_scores)
-    meta["warnings"] = warnings
+    meta["warnings"] = notes
     setattr(pipeline, metadata.METADATA_ATTR, meta)
     report(1.0, "Done")
     return TrainingResult(
@@ -240,7 +247,7 @@ def train(
         baseline_metrics=baseline_metrics,
         cv_scores=cv_scores,
         holdout=holdout,
-        warnings=warnings,
+        warnings=notes,
         metadata=meta,
         seconds=time.perf_counter() - started,
         n_rows=n_rows,
@@ -338,9 +345,13 @@ def _fit_and_score(
     return _Fitted(metrics, Holdout(y_test, np.asarray(y_pred), proba, classes))
 
 
-def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> None:
+def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> bool:
+    """Fit ``pipeline``; return False when the estimator stopped before converging."""
     try:
-        pipeline.fit(X, y)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            pipeline.fit(X, y)
+        return not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     except ValueError as error:
         # scikit-learn's messages about the data itself are meaningful to a person.
         raise TrainingError(

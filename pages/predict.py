@@ -24,6 +24,7 @@ from lib.session import (
     CurrentModel,
     Derived,
     TableData,
+    actual_values,
     derived_for,
     drift_table,
     file_stem,
@@ -165,8 +166,8 @@ def default_feature(ex: Explore) -> str | None:
     return top_input_feature(ranked, input_names(ex))
 
 
-def feature_select(ex: Explore, label: str, key: str) -> str | None:
-    names = input_names(ex)
+def feature_select(ex: Explore, label: str, key: str, names: list[str] | None = None) -> str | None:
+    names = input_names(ex) if names is None else names
     if not names:
         return None
     top = default_feature(ex)
@@ -320,7 +321,10 @@ def classification_performance(ex: Explore) -> None:
 
 @st.fragment
 def partial_dependence_panel(ex: Explore) -> None:
-    feature = feature_select(ex, "How the prediction moves with", "pdp_feature")
+    kinds = {f.name: f.kind for f in ex.info.features or []}
+    # Partial dependence varies one column over a grid of values: numbers and categories.
+    names = [name for name in input_names(ex) if kinds.get(name) != "datetime"]
+    feature = feature_select(ex, "How the prediction moves with", "pdp_feature", names)
     if feature is None:
         st.info("The model does not say which columns it uses.", icon=":material/info:")
         return
@@ -332,7 +336,6 @@ def partial_dependence_panel(ex: Explore) -> None:
         )
     elif ex.task == "classification" and classes:
         class_label = classes[-1]
-    kinds = {f.name: f.kind for f in ex.info.features}
     categorical = kinds.get(feature) == "categorical"
     with _ui.guard("computing the partial dependence"):
         data = ex.derived.get(
@@ -617,13 +620,19 @@ st.download_button(
 ex = Explore(current, rows, result, derived, f"{current.id[:8]}{rows.sha[:8]}", task)
 target_column = rows.df[info.target] if info.target and info.target in rows.df.columns else None
 if target_column is not None:
-    if task == "regression":
-        target_column = pd.to_numeric(target_column, errors="coerce")
-    known = target_column.notna().to_numpy()
+    actual, known, unknown = actual_values(target_column, task, info.classes)
+    if unknown:
+        st.warning(
+            f"Some values in '{info.target}' are not classes the model knows: "
+            f"{', '.join(repr(v) for v in unknown)} (it knows "
+            f"{', '.join(repr(c) for c in info.classes[:10])}). Those rows are left out of the "
+            "scores below; check their spelling and case.",
+            icon=":material/warning:",
+        )
     row_ids = np.flatnonzero(known)
     ex = Explore(
         current, rows, result, derived, ex.tag, task, row_ids=row_ids,
-        y_true=target_column.to_numpy()[known],
+        y_true=actual[known],
         y_pred=frame[result.prediction_column].to_numpy()[known],
         proba=frame[result.probability_columns].to_numpy()[known]
         if result.probability_columns else None,
@@ -639,7 +648,7 @@ if ex.labelled:
         for column, (name, value) in zip(
             st.columns(len(shown_metrics)), shown_metrics, strict=True
         ):
-            column.metric(metric_label(name), format_metric(value))
+            column.metric(metric_label(name), format_metric(value, name))
 
 st.header("Explore")
 if not ex.labelled:

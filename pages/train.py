@@ -134,10 +134,10 @@ def show_result(result: training.TrainingResult) -> None:
             base = result.baseline_metrics.get(name)
             column.metric(
                 metric_label(name),
-                format_metric(value),
+                format_metric(value, name),
                 delta=None if base is None else f"{value - base:+.3f} vs baseline",
                 delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
-                help=f"Baseline (always guessing): {format_metric(base)}. "
+                help=f"Baseline (always guessing): {format_metric(base, name)}. "
                 + ("Lower is better." if name in LOWER_IS_BETTER else "Higher is better."),
             )
     else:
@@ -237,7 +237,8 @@ with preview_tab:
     if len(df) > PREVIEW_ROWS:
         st.caption(f"The first {PREVIEW_ROWS} of {len(df):,} rows.")
 with profile_tab:
-    st.dataframe(profiles_frame(table.profiles), hide_index=True, height=210)
+    profile = profiles_frame(table.profiles)
+    st.dataframe(profile, hide_index=True, height=min(38 + 35 * len(profile), 420))
 
 columns = list(df.columns)
 ident = table.sha[:12]
@@ -372,10 +373,19 @@ if saved_board is not None and saved_board[0] == signature:
     st.subheader("Leaderboard")
     sampled = board.attrs.get("sampled")
     note = f" on a random sample of {sampled:,} rows" if sampled else ""
-    st.caption(f"Ranked by cross-validated {metric_label(primary)}{note}; default settings.")
+    st.caption(
+        f"Ranked by {metric_label(primary)} cross-validated on all rows{note}, default "
+        "settings. Training a model then scores it on held-out rows, so its figures differ a "
+        "little from these."
+    )
     st.dataframe(leaderboard_frame(board), hide_index=True)
     best_key, best_name = board.iloc[0]["model"], board.iloc[0]["name"]
-    if st.button(f"Train the best model ({best_name})", key="train_best"):
+    if st.button(
+        f"Train the best model ({best_name})",
+        key="train_best",
+        # Before the rerun draws it, the Model select switches to the model being trained.
+        on_click=lambda: st.session_state.update({f"model::{task}": best_key}),
+    ):
         with _ui.guard("training the best model"):
             run_training(table, setup, best_key, {})
 

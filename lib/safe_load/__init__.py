@@ -32,6 +32,12 @@ from ._messages import damaged, too_big
 __all__ = ["Limits", "LoadedModel", "load_model", "warm_up_sandbox"]
 
 log = logging.getLogger(__name__)
+# For parse failures whose internal cause (an UnpicklingError, an IndexError...) means nothing
+# to a person; the cause is logged.
+NOT_A_MODEL = (
+    "it is not a complete joblib or pickle model file: it may be cut short, or not a saved "
+    "model at all"
+)
 
 
 def load_model(data: bytes, *, limits: Limits | None = None, sandbox: bool = True) -> LoadedModel:
@@ -50,9 +56,9 @@ def load_model(data: bytes, *, limits: Limits | None = None, sandbox: bool = Tru
     except (MemoryError, RecursionError) as exc:
         log.info("model file refused: %r", exc)
         raise too_big("reading it needs more memory or nesting than allowed") from None
-    except Exception as exc:
+    except Exception:
         log.info("model file could not be parsed", exc_info=True)
-        raise damaged(f"it is not a complete joblib or pickle model file ({_short(exc)})") from None
+        raise damaged(NOT_A_MODEL) from None
 
 
 def warm_up_sandbox() -> None:
@@ -60,8 +66,3 @@ def warm_up_sandbox() -> None:
     from ._sandbox import warm_up
 
     warm_up()
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__

@@ -69,4 +69,6 @@ def _damaged_size(what: str, n: int = -1, remaining: int = 0) -> Exception:
 
     if n < 0:
         return damaged(f"it declares {what} with a negative size")
+    if remaining <= 0:
+        return damaged(f"it ends where {what} of {n:,} bytes should follow (it is cut short)")
     return damaged(f"it declares {what} of {n:,} bytes but only {remaining:,} bytes follow")

@@ -141,9 +141,11 @@ def _raise_for(raw: bytes | None, exitcode: int | None, limits: Limits) -> None:
         if kind == "file":
             raise ModelFileError(message)
         if kind == "error":
+            from . import NOT_A_MODEL
             from ._messages import damaged
 
-            raise damaged(f"reading it failed ({message})")
+            log.info("sandbox child could not parse the file: %s", message)
+            raise damaged(NOT_A_MODEL)
         if kind == "memory":
             raise too_big(
                 f"loading it needs more than {limits.child_memory_bytes:,} bytes of memory"

@@ -21,6 +21,7 @@ from lib.model_info import Feature, describe_model
 from lib.samples import load_sample
 from lib.session import (
     CurrentModel,
+    actual_values,
     derived_for,
     drift_table,
     row_values,
@@ -279,3 +280,12 @@ def test_row_values_are_plain_and_missing_is_none():
     features = [Feature("a"), Feature("b"), Feature("c", "categorical"), Feature("d")]
     assert row_values(row, features) == {"a": 1.5, "b": None, "c": "x", "d": None}
     assert type(row_values(row, features)["a"]) is float
+
+
+def test_actual_values_leave_out_labels_the_model_does_not_know():
+    column = pd.Series(["benign", "MALIGNANT", None, "malignant"])
+    _, usable, unknown = actual_values(column, "classification", ["benign", "malignant"])
+    assert usable.tolist() == [True, False, False, True]
+    assert unknown == ["MALIGNANT"]
+    numbers, usable, unknown = actual_values(pd.Series(["1.5", "x", None]), "regression", None)
+    assert usable.tolist() == [True, False, False] and numbers[0] == 1.5 and unknown == []

@@ -18,6 +18,7 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)", allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
 
 LONG = 120_000  # ms: training and loading run on a shared 2-core machine
 
@@ -48,8 +49,21 @@ def upload(page: Page, path: Path) -> None:
 
 
 def download(page: Page, label: str, path: Path) -> Path:
-    with page.expect_download(timeout=LONG) as info:
-        page.get_by_test_id("stDownloadButton").filter(has_text=label).click()
+    """Click the download button ``label`` and save what arrives at ``path``.
+
+    On a loaded machine a click can land while a rerun redraws the button and be lost, so the
+    click is tried up to three times (a button that never downloads still fails).
+    """
+    button = page.get_by_test_id("stDownloadButton").filter(has_text=label)
+    for attempt in range(3):
+        settle(page)
+        try:
+            with page.expect_download(timeout=LONG // 3) as info:
+                button.click()
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
     info.value.save_as(path)
     return path
 

@@ -65,3 +65,13 @@ def test_columns_missing_from_the_new_rows_are_skipped(tips_model):
     report = drift_report(result.metadata["features"], tips[["total_bill"]])
     assert report.columns["feature"].tolist() == ["total_bill"]
     assert isinstance(report.cells, pd.DataFrame) and report.cells.shape == (len(tips), 1)
+
+
+def test_a_moved_average_is_flagged_even_on_few_rows(tips_model):
+    result, tips = tips_model
+    spec = next(f for f in result.metadata["features"] if f["name"] == "total_bill")
+    new = tips.head(60).assign(total_bill=lambda d: d["total_bill"] + 2 * spec["std"])
+    row = drift_report(result.metadata["features"], new).columns.set_index("feature")
+    assert row.loc["total_bill", "flagged"]
+    assert "average moved by +" in row.loc["total_bill", "note"]
+    assert not row.loc["size", "flagged"]

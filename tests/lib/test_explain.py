@@ -1,6 +1,7 @@
 """Feature importance and partial dependence, checked against scikit-learn's own tools."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LinearRegression
@@ -74,3 +75,12 @@ def test_partial_dependence_on_an_unknown_column_is_a_user_error(tips_forest):
     model, X, _ = tips_forest
     with pytest.raises(PredictionError, match="no column 'nope'"):
         partial_dependence_data(model, X, "nope")
+
+
+def test_partial_dependence_on_a_date_column_is_a_user_error():
+    rows = pd.DataFrame(
+        {"day": pd.date_range("2024-01-01", periods=60).astype(str), "x": np.arange(60.0)}
+    )
+    result = train(rows.assign(y=np.arange(60.0)), "y", model="ridge", options=Options(cv_folds=0))
+    with pytest.raises(PredictionError, match="numbers or categories"):
+        partial_dependence_data(result.pipeline, rows, "day")

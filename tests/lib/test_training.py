@@ -433,3 +433,13 @@ def test_compare_models_ranks_lower_is_better_correctly(sample):
     )
     assert board["model"].tolist() == ["random_forest", "linear_regression"]
     assert board.loc[0, "mae"] < board.loc[1, "mae"]
+
+
+def test_a_model_that_stops_before_converging_says_so(sample_frames):
+    result = train(
+        sample_frames["diabetes"],
+        "progression",
+        model="mlp",
+        options=Options(cv_folds=0, params={"max_iter": 50}),
+    )
+    assert any("stopped before it converged" in note for note in result.warnings)
