@@ -332,3 +332,13 @@ def actual_values(
     known = present & column.isin(list(classes)).to_numpy()
     unknown = sorted({str(value) for value in column[present & ~known]})[:5]
     return column.to_numpy(), known, unknown
+
+
+def unused_columns(df: pd.DataFrame, info: ModelInfo) -> list[str]:
+    """Columns of ``df`` the model does not take as input: candidates for the actual values."""
+    if info.features is None:
+        return []
+    if not info.named_features:
+        return [str(c) for c in df.columns[info.n_features :]]
+    used = {feature.name for feature in info.features}
+    return [str(c) for c in df.columns if str(c) not in used]

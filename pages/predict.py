@@ -6,6 +6,7 @@ the exploration tabs run only while open, so a rerun costs little even on 300,00
 Controls that change one chart live in ``st.fragment``s and rerun only that chart.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from lib.session import (
     rows_from_selection,
     sha256,
     top_input_feature,
+    unused_columns,
     with_flag_column,
 )
 from pages import _ui
@@ -43,6 +45,7 @@ from pages import _ui
 _ui.require_app_frame(__file__)
 
 UPLOAD, ONE_ROW = "Upload rows", "Type one row"
+NO_ACTUALS = "(none: only predict)"
 ROWS_SLOT, ROW_SLOT, PREDICTIONS = "_predict_upload", "_predict_row", "_predictions"
 DERIVED = "_explore"
 MAX_SHOWN_ROWS = 10_000
@@ -570,7 +573,20 @@ with _ui.guard("predicting") as outcome:
     result = cached_predict(current, rows)
 if not outcome.ok:
     st.stop()
-derived = derived_for(st.session_state, DERIVED, (current.id, rows.sha))
+if info.target is None and info.task and (candidates := unused_columns(rows.df, info)):
+    # A model saved elsewhere does not say what it predicts: let the person name the column
+    # with the true values, so the rows can score it.
+    picked = st.selectbox(
+        "Column with the actual values",
+        [NO_ACTUALS, *candidates],
+        key="actuals_column",
+        help="This model's file does not say which column it predicts. Pick the column that "
+        "holds the true values to see how well the model does on these rows.",
+    )
+    if picked != NO_ACTUALS:
+        info = dataclasses.replace(info, target=picked)
+        current = dataclasses.replace(current, info=info)
+derived = derived_for(st.session_state, DERIVED, (current.id, rows.sha, info.target))
 frame = result.frame
 task = info.task or "regression"
 

@@ -122,3 +122,28 @@ def test_two_sessions_do_not_share_a_model(at, tips_model):
     other.switch_page("pages/predict.py").run()
     assert "No model yet" in texts(other.info)
     assert "current_model" not in other.session_state
+
+
+def test_a_model_saved_elsewhere_can_be_scored_on_a_chosen_column(at):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from lib.model_info import describe_model
+    from lib.session import CurrentModel
+
+    iris = load_iris(as_frame=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(iris.data, iris.target)
+    foreign = CurrentModel(
+        model=model, info=describe_model(model), source="test", name="notebook iris"
+    )
+    open_predict(at, foreign)
+    upload_rows(at, "iris.csv", iris.frame.to_csv(index=False).encode())
+    assert not at.metric  # the file does not say which column holds the truth
+    at.selectbox(key="actuals_column").set_value("target").run()
+    no_trouble(at)
+    assert {m.label for m in at.metric} >= {"Accuracy", "Balanced accuracy"}
+    at.selectbox(key="actuals_column").set_value("(none: only predict)").run()
+    assert not at.metric
