@@ -349,7 +349,7 @@ def cv_spread(
     rows = math.ceil(max(len(names), 1) / cols)
     fig = make_subplots(
         rows=rows, cols=cols, subplot_titles=[labels.get(m, m) for m in names],
-        horizontal_spacing=0.15, vertical_spacing=0.3 if rows > 1 else 0.2,
+        horizontal_spacing=0.15, vertical_spacing=0.16 if rows > 1 else 0.2,
     )  # fmt: skip
     for i, metric in enumerate(names):
         fig.add_trace(
@@ -363,7 +363,7 @@ def cv_spread(
         fig.update_xaxes(showticklabels=False, row=i // cols + 1, col=i % cols + 1)
     fig.update_annotations(font_size=12)
     fig.update_layout(
-        showlegend=False, template=_TEMPLATE, height=60 + 220 * rows,
+        showlegend=False, template=_TEMPLATE, height=80 + 200 * rows,
         margin={"l": 10, "r": 10, "t": 60, "b": 10}, title="Cross-validation: each fold's score",
     )  # fmt: skip
     return fig

@@ -322,6 +322,38 @@ def compare_models(
     return board
 
 
+def training_frame(X: pd.DataFrame, y: pd.Series, target: str) -> pd.DataFrame:
+    """The features and the prepared target side by side: what the fingerprint is taken of."""
+    return X.assign(**{target: y})
+
+
+def is_training_data(df: pd.DataFrame, meta: dict | None) -> bool:
+    """Whether ``df`` holds exactly the rows (and values) the model in ``meta`` was fitted on.
+
+    Compares the training data fingerprint stored in the model's metadata, after the same
+    preparation as in training; a table that differs in any value, row or type says False.
+    """
+    try:
+        target = meta["target"]
+        features = [feature["name"] for feature in meta["features"]]
+        expected = meta["training_data"]["fingerprint"]
+    except (KeyError, TypeError):
+        return False
+    if target not in df.columns or not set(features) <= set(df.columns):
+        return False
+    y = df[target]
+    keep = y.notna().to_numpy()
+    X = df.loc[keep, features].reset_index(drop=True)
+    y = y[keep].reset_index(drop=True)
+    if meta.get("task") == CLASSIFICATION:
+        y = _as_labels(y)
+    elif pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        y = y.astype("float64")
+    else:
+        return False
+    return metadata.frame_fingerprint(training_frame(X, y, target)) == expected
+
+
 # --- internals --------------------------------------------------------------------------------
 
 
@@ -512,7 +544,7 @@ def _metadata(
     baseline: dict[str, float],
     cv_scores: dict[str, list[float]],
 ) -> dict:
-    frame = problem.X.assign(**{problem.target: problem.y})
+    frame = training_frame(problem.X, problem.y, problem.target)
     estimator = pipeline.named_steps["model"]
     return metadata.to_plain(
         {

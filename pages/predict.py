@@ -40,6 +40,7 @@ from lib.session import (
     unused_columns,
     with_flag_column,
 )
+from lib.training import is_training_data
 from pages import _ui
 
 _ui.require_app_frame(__file__)
@@ -654,6 +655,12 @@ if target_column is not None:
         if result.probability_columns else None,
     )  # fmt: skip
 
+if ex.labelled and derived.get("seen", is_training_data, rows.df, info.metadata):
+    st.warning(
+        "These are the rows the model was trained on, so the figures below flatter it. Its "
+        "honest figures are the ones on held-out rows (Train page, or the model's details).",
+        icon=":material/warning:",
+    )
 if ex.labelled:
     with _ui.guard("scoring the predictions") as outcome:
         classes = info.classes if ex.proba is not None else None

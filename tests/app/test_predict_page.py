@@ -147,3 +147,21 @@ def test_a_model_saved_elsewhere_can_be_scored_on_a_chosen_column(at):
     assert {m.label for m in at.metric} >= {"Accuracy", "Balanced accuracy"}
     at.selectbox(key="actuals_column").set_value("(none: only predict)").run()
     assert not at.metric
+
+
+def test_predicting_the_training_rows_warns_that_the_figures_flatter(at, tips_csv):
+    from lib.data import read_table
+    from lib.model_info import describe_model
+    from lib.session import CurrentModel
+    from lib.training import Options, train
+
+    rows = read_table(tips_csv, "tips.csv")
+    result = train(rows, "tip", model="ridge", options=Options(cv_folds=0))
+    current = CurrentModel(
+        model=result.pipeline, info=describe_model(result.pipeline), source="test", name="tips"
+    )
+    open_predict(at, current)
+    upload_rows(at, "tips.csv", tips_csv)
+    assert "rows the model was trained on" in texts(at.warning)
+    upload_rows(at, "some.csv", rows.head(100).to_csv(index=False).encode())
+    assert "rows the model was trained on" not in texts(at.warning)

@@ -443,3 +443,12 @@ def test_a_model_that_stops_before_converging_says_so(sample_frames):
         options=Options(cv_folds=0, params={"max_iter": 50}),
     )
     assert any("stopped before it converged" in note for note in result.warnings)
+
+
+def test_the_training_rows_are_recognised_and_other_rows_are_not(sample_frames):
+    tips = sample_frames["tips"]
+    result = train(tips, "tip", model="ridge", options=Options(cv_folds=0))
+    assert training.is_training_data(tips, result.metadata)
+    assert not training.is_training_data(tips.head(100), result.metadata)
+    assert not training.is_training_data(tips.assign(tip=tips["tip"] + 0.01), result.metadata)
+    assert not training.is_training_data(tips, None)  # a model saved elsewhere
