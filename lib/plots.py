@@ -148,17 +148,9 @@ def predicted_vs_actual(
     """
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
-    ids = _row_ids(row_ids, len(y_true))
     rows = sample_indices(len(y_true), MAX_POINTS - 2)  # the y = x line takes 2 points
     x, y = y_true[rows], y_pred[rows]
-    fig = go.Figure(
-        go.Scattergl(
-            x=x.astype(_DRAW), y=y.astype(_DRAW), customdata=ids[rows], mode="markers", name="rows",
-            marker={"size": 6, "opacity": 0.6, "color": PALETTE[0]},
-            hovertemplate="row %{customdata}<br>actual %{x:.4g}<br>predicted %{y:.4g}"
-            "<extra></extra>",
-        )
-    )  # fmt: skip
+    fig = go.Figure(_row_scatter(x, y, _row_ids(row_ids, len(y_true))[rows], "actual", "predicted"))
     finite = np.concatenate([x, y])
     finite = finite[np.isfinite(finite)]
     if finite.size:
@@ -186,21 +178,25 @@ def residuals_vs_predicted(
     """
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
-    ids = _row_ids(row_ids, len(y_true))
     rows = sample_indices(len(y_true))
     residual = y_true[rows] - y_pred[rows]
-    fig = go.Figure(
-        go.Scattergl(
-            x=y_pred[rows].astype(_DRAW), y=residual.astype(_DRAW), customdata=ids[rows],
-            mode="markers", name="rows",
-            marker={"size": 6, "opacity": 0.6, "color": PALETTE[0]},
-            hovertemplate="row %{customdata}<br>predicted %{x:.4g}<br>residual %{y:.4g}"
-            "<extra></extra>",
-        )
-    )  # fmt: skip
+    ids = _row_ids(row_ids, len(y_true))[rows]
+    fig = go.Figure(_row_scatter(y_pred[rows], residual, ids, "predicted", "residual"))
     fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
     title = sampled_title("Residuals vs predicted", len(rows), len(y_true))
     return _layout(fig, title, f"predicted {target}", f"residual: actual − predicted {target}")
+
+
+def _row_scatter(
+    x: np.ndarray, y: np.ndarray, ids: np.ndarray, x_name: str, y_name: str
+) -> go.Scattergl:
+    """Selectable markers: one per row, ``customdata`` its row id, hover naming both values."""
+    return go.Scattergl(
+        x=x.astype(_DRAW), y=y.astype(_DRAW), customdata=ids, mode="markers", name="rows",
+        marker={"size": 6, "opacity": 0.6, "color": PALETTE[0]},
+        hovertemplate=f"row %{{customdata}}<br>{x_name} %{{x:.4g}}<br>{y_name} %{{y:.4g}}"
+        "<extra></extra>",
+    )  # fmt: skip
 
 
 def residual_distribution(
