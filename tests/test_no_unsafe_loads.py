@@ -1,0 +1,51 @@
+"""No app code may hand bytes to an unpickler: only lib.safe_load turns model files into objects."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_CODE = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "lib").rglob("*.py")]
+UNPICKLERS = {"joblib", "pickle", "_pickle", "cloudpickle", "dill"}
+UNSAFE_MODULES = UNPICKLERS | {"numpy", "np", "pandas", "pd"}
+UNSAFE_NAMES = {"load", "loads", "read_pickle", "Unpickler"}
+
+
+def unsafe_calls(path: Path) -> list[int]:
+    """Line numbers of calls such as joblib.load(...), pickle.loads(...), pd.read_pickle(...),
+    or of a name imported from those modules."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UNSAFE_MODULES
+        for alias in node.names
+        if alias.name in UNSAFE_NAMES
+    }
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        by_attribute = (
+            isinstance(func, ast.Attribute)
+            and func.attr in UNSAFE_NAMES
+            and isinstance(func.value, ast.Name)
+            and func.value.id in UNSAFE_MODULES
+        )
+        by_name = isinstance(func, ast.Name) and func.id in imported
+        if by_attribute or by_name:
+            found.append(node.lineno)
+    return sorted(found)
+
+
+def test_app_code_never_calls_an_unpickler():
+    found = [f"{p.relative_to(ROOT)}:{line}" for p in APP_CODE for line in unsafe_calls(p)]
+    assert found == [], f"unpickling outside lib.safe_load: {found}"
+
+
+def test_the_check_finds_an_unsafe_call(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import joblib\nfrom pickle import loads\njoblib.load(p)\nloads(b)\n")
+    assert unsafe_calls(sample) == [3, 4]
