@@ -5,7 +5,7 @@ import threading
 
 import streamlit as st
 
-from lib.safe_load import warm_up_sandbox
+from lib.safe_load import warm_up
 from pages import _ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -15,9 +15,9 @@ st.set_page_config(page_title="Model Studio", page_icon="📈", layout="wide")
 
 @st.cache_resource(show_spinner=False)
 def start_model_checker() -> bool:
-    """Once per server: start the safe loader's checker process in the background (it imports
-    scikit-learn, about a second), so nobody's first model upload waits for it."""
-    threading.Thread(target=warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
+    """Once per server: prepare the safe loader in the background (its allow-list and its
+    checker process import scikit-learn, about a second), so nobody's first upload waits."""
+    threading.Thread(target=warm_up, name="loader-warm-up", daemon=True).start()
     return True
 
 

@@ -319,6 +319,8 @@ def infer_task(target: pd.Series) -> str:
     dtype = present.dtype
     if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return CLASSIFICATION
+    if present.iloc[:1000].nunique() > 20:
+        return REGRESSION  # too many values to be classes, whatever the rest hold
     n_distinct = present.nunique()
     is_whole = pd.api.types.is_integer_dtype(dtype) or bool(
         (present.astype("float64") % 1 == 0).all()

@@ -54,13 +54,14 @@ def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[di
         if name not in kinds:
             continue
         column = frame[name]
+        n_missing = int(column.isna().sum())
         entry = {
             "name": str(name),
             "kind": kinds[name],
             "dtype": str(column.dtype),
-            "missing_share": float(column.isna().mean()),
+            "missing_share": n_missing / len(column) if len(column) else 0.0,
         }
-        present = column.dropna()
+        present = column.dropna() if n_missing else column
         if kinds[name] == "numeric":
             entry |= _numeric_summary(present)
         elif kinds[name] == "categorical":
@@ -76,19 +77,32 @@ def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[di
 
 
 def _numeric_summary(present: pd.Series) -> dict:
-    # Range, mean and spread are exact; quantiles and the histogram shape come from a sample
-    # on large tables (sorting a million values per column costs more than the precision is
-    # worth for a form's starting value and a drift overlay).
+    # Range and mean are exact; quantiles, spread and the histogram shape come from a sample
+    # on large tables (passes over a million values per column cost more than the precision
+    # is worth for a form's starting value and a drift overlay).
     values = finite_values(present)
     if values.size == 0:
         return {}
     shape = even_sample(values, SUMMARY_SAMPLE)
-    counts, edges = np.histogram(shape, bins=20, range=(values.min(), values.max()))
+    stats = numeric_stats(values, shape)
+    counts, edges = np.histogram(shape, bins=20, range=(stats["min"], stats["max"]))
     counts = np.round(counts * (values.size / shape.size)).astype(int)
-    return numeric_stats(values, SUMMARY_SAMPLE) | {
-        "integer": bool(np.all(values == np.round(values))),
+    return stats | {
+        "integer": _all_integers(present.dtype, values, shape),
         "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
     }
+
+
+def _all_integers(dtype: object, values: np.ndarray, shape: np.ndarray) -> bool:
+    """Whether every value is a whole number; ``shape`` is a sample of ``values``."""
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return True
+    # The sample settles most float columns at once; only whole-looking ones need every value.
+    return _whole(shape) and (shape is values or _whole(values))
+
+
+def _whole(array: np.ndarray) -> bool:
+    return bool(np.all(array == np.round(array)))
 
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:

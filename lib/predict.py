@@ -44,7 +44,7 @@ def predict(model: object, df: pd.DataFrame, info: ModelInfo | None = None) -> P
         raise PredictionError(_explain_failure(error, X)) from None
 
     target = info.target or "target"
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: new columns never reach ``df``
     prediction_column = _free_name(f"predicted {target}", out.columns)
     out[prediction_column] = y_pred.ravel() if y_pred.ndim > 1 and y_pred.shape[1] == 1 else y_pred
     probability_columns = []
@@ -92,7 +92,9 @@ def align(df: pd.DataFrame, info: ModelInfo) -> tuple[pd.DataFrame | np.ndarray,
     extra = [str(c) for c in df.columns if c not in set(picked.values()) and c != info.target]
     if extra:
         notices.append(f"Columns the model does not use were ignored: {', '.join(extra)}.")
-    X = pd.DataFrame({name: df[source] for name, source in picked.items()}, index=df.index)
+    # Selecting and renaming are views under copy-on-write: a large table is not copied (and
+    # keeps its single block, which the model reads as one array) before the model sees it.
+    X = df[list(picked.values())].set_axis(list(picked), axis=1)
     return _coerce(X, info), notices
 
 
@@ -121,7 +123,6 @@ def _coerce(X: pd.DataFrame, info: ModelInfo) -> pd.DataFrame:
 def _coerce_numeric(X: pd.DataFrame, columns: list) -> pd.DataFrame:
     """Turn ``columns`` into numbers; refuse with every bad column and example values named."""
     problems = []
-    X = X.copy()
     for name in columns:
         column = X[name]
         if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(

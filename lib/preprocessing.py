@@ -63,7 +63,12 @@ def build_preprocessor(groups: dict[str, list[str]], spec: ModelSpec) -> ColumnT
         transformers.append(
             ("datetime", _date_pipe(spec, len(groups["datetime"])), groups["datetime"])
         )
-    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)
+    preprocessor = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)
+    if [step for _, step, _ in transformers] == ["passthrough"]:
+        # Numbers straight into the estimator: pandas output hands it the table's own columns,
+        # where array output would first copy every value of a possibly large table.
+        preprocessor.set_output(transform="pandas")
+    return preprocessor
 
 
 def categorical_mask(groups: dict[str, list[str]], n_outputs: int) -> list[bool] | None:

@@ -162,9 +162,13 @@ def _numeric_stats(present: pd.Series) -> dict[str, float]:
 
 
 def finite_values(present: pd.Series) -> np.ndarray:
-    """The finite values of a numeric column as float64, shape (n_finite,)."""
+    """The finite values of a numeric column as float64, shape (n_finite,).
+
+    A float64 column with nothing to drop comes back as a view, not a copy.
+    """
     values = present.to_numpy(dtype="float64", na_value=np.nan)
-    return values[np.isfinite(values)]
+    finite = np.isfinite(values)
+    return values if finite.all() else values[finite]
 
 
 def even_sample(values: np.ndarray, size: int) -> np.ndarray:
@@ -176,19 +180,20 @@ def even_sample(values: np.ndarray, size: int) -> np.ndarray:
     return values[picks.astype(np.intp)]
 
 
-def numeric_stats(values: np.ndarray, sample_size: int | None = None) -> dict[str, float]:
-    """min, max, mean and std of ``values`` (finite, shape (n,)), exact; median, q01 and q99
-    from ``even_sample(values, sample_size)`` when a size is given. Empty input gives {}."""
+def numeric_stats(values: np.ndarray, sample: np.ndarray | None = None) -> dict[str, float]:
+    """min, max and mean of ``values`` (finite, shape (n,)), exact; median, q01, q99 and std
+    from ``sample`` (a subset of ``values``, such as ``even_sample``) when one is given.
+    Empty input gives {}."""
     if values.size == 0:
         return {}
-    shape = even_sample(values, sample_size) if sample_size else values
+    shape = values if sample is None else sample
     q01, median, q99 = np.quantile(shape, [0.01, 0.5, 0.99])
     return {
         "min": float(values.min()),
         "max": float(values.max()),
         "mean": float(values.mean()),
         "median": float(median),
-        "std": float(values.std()),
+        "std": float(shape.std()),
         "q01": float(q01),
         "q99": float(q99),
     }

@@ -139,7 +139,7 @@ def prepare(
     n_dropped = int((~keep).sum())
     if not keep.any():
         raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
-    task = task or catalog.infer_task(y[keep])
+    task = task or catalog.infer_task(y[keep] if n_dropped else y)
     if n_dropped:
         X = df.loc[keep, features].reset_index(drop=True)
         y = y[keep].reset_index(drop=True)
@@ -168,7 +168,7 @@ def prepare(
         )
     else:
         y = y.astype("float64")
-        if y.nunique() < 2:
+        if y.min() == y.max():
             raise TrainingError(
                 f"The target '{target}' has the same value in every row; there is nothing to "
                 "predict. Pick another target."
@@ -510,10 +510,11 @@ def _leakage_warnings(problem: Prepared, options: Options) -> list[str]:
     y = problem.y.loc[sample].to_numpy()
     if problem.task == CLASSIFICATION and pd.Series(y).value_counts(normalize=True).max() > 0.95:
         return []  # one class dominates: near-perfect accuracy says nothing
+    rows = problem.X.loc[sample]
     half = n // 2
     notes = []
     for name in problem.features:
-        column = problem.X.loc[sample, [name]]
+        column = rows[[name]]
         if name in problem.groups["numeric"]:
             x = column.to_numpy(dtype="float64", na_value=np.nan)
             x = np.nan_to_num(x, nan=np.nanmedian(x) if np.isfinite(x).any() else 0.0)

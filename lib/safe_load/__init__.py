@@ -29,7 +29,7 @@ from ._limits import Limits
 from ._loader import LoadedModel, load_in_process
 from ._messages import damaged, too_big
 
-__all__ = ["Limits", "LoadedModel", "load_model", "warm_up_sandbox"]
+__all__ = ["Limits", "LoadedModel", "load_model", "warm_up"]
 
 log = logging.getLogger(__name__)
 # For parse failures whose internal cause (an UnpicklingError, an IndexError...) means nothing
@@ -61,8 +61,13 @@ def load_model(data: bytes, *, limits: Limits | None = None, sandbox: bool = Tru
         raise damaged(NOT_A_MODEL) from None
 
 
-def warm_up_sandbox() -> None:
-    """Start the sandbox's pre-warmed process now, so the first upload is as quick as the rest."""
-    from ._sandbox import warm_up
+def warm_up(*, sandbox: bool = True) -> None:
+    """Do the loader's one-time work now, so the first upload is as quick as the rest: import
+    the allow-listed modules and, with ``sandbox``, start the checker's pre-warmed process."""
+    from ._loader import allow_list
 
-    warm_up()
+    allow_list()
+    if sandbox:
+        from ._sandbox import warm_up as start_checker
+
+        start_checker()

@@ -26,6 +26,7 @@ from lib import catalog, metadata
 from lib.catalog import CLASSIFICATION, REGRESSION
 from lib.metadata import METADATA_ATTR, get_metadata
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION, dump_model
+from lib.profile import even_sample
 from lib.training import Options, train
 
 # Runs in a fresh ``python -I``: no project on sys.path, no PYTHONPATH, cwd = tmp_path.
@@ -307,3 +308,21 @@ def test_model_files_reference_no_project_module(task, trained):
             assert "sklearn.pipeline.Pipeline" in found
             assert not [g for g in found if g.split(".")[0] == "lib"], (spec.key, found)
             assert not [g for g in found if g.startswith(("__main__", "tests", "conftest"))]
+
+
+def test_summary_of_a_large_numeric_column():
+    rng = np.random.default_rng(0)
+    whole = pd.Series(rng.integers(0, 1_000, 300_000).astype("float64"), name="count")
+    spread = pd.Series(rng.normal(5.0, 2.0, 300_000), name="spread")
+    frame = pd.DataFrame({"count": whole, "spread": spread, "almost": whole.copy()})
+    frame.loc[0, "almost"] = 0.5  # one fraction, where the 100,000-value sample does not look
+    assert 0 not in even_sample(np.arange(300_000), metadata.SUMMARY_SAMPLE)
+    groups = {"numeric": list(frame), "categorical": [], "datetime": []}
+    schema = {entry["name"]: entry for entry in metadata.feature_schema(frame, groups)}
+
+    assert schema["count"]["integer"] and not schema["almost"]["integer"]
+    assert not schema["spread"]["integer"]
+    assert schema["spread"]["min"] == spread.min() and schema["spread"]["max"] == spread.max()
+    assert schema["spread"]["mean"] == pytest.approx(spread.mean(), rel=1e-12)
+    assert schema["spread"]["std"] == pytest.approx(spread.std(), rel=0.02)  # from the sample
+    assert sum(schema["spread"]["histogram"]["counts"]) == pytest.approx(300_000, abs=20)
