@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,19 +221,24 @@ def train(
         step += 1
 
     report(step / n_steps, f"Fitting the final model on all {n_rows:,} rows")
-    converged = _fit(pipeline, problem.X, problem.y)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-data-facts") as pool:
+        # Facts about the rows need no model: work them out while the final fit runs, which
+        # leaves a core idle much of the time (on a million rows this hides ~0.3 s).
+        pending_facts = pool.submit(_data_facts, problem, options)
+        converged = _fit(pipeline, problem.X, problem.y)
+    facts = pending_facts.result()
     if "n_jobs" in pipeline.named_steps["model"].get_params():
         # Parallel forests add up tree outputs in thread-completion order, so predictions would
         # differ in the last bits from call to call; the final model predicts on one thread.
         pipeline.named_steps["model"].set_params(n_jobs=None)
 
-    notes = _warnings(problem, options, metrics, baseline_metrics, folds)
+    notes = _warnings(problem, metrics, baseline_metrics) + facts.leakage
     if not converged:
         notes.append(
             f"{spec.label} stopped before it converged. Its figures may improve with more "
             "iterations (Hyperparameters), or with scaled or fewer features."
         )
-    meta = _metadata(problem, spec, options, pipeline, metrics, baseline_metrics, cv_scores)
+    meta = _metadata(problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores)
     meta["warnings"] = notes
     setattr(pipeline, metadata.METADATA_ATTR, meta)
     report(1.0, "Done")
@@ -476,12 +482,27 @@ def _as_labels(y: pd.Series) -> pd.Series:
     return y
 
 
+@dataclass(frozen=True)
+class _DataFacts:
+    """What the model file and the warnings say about the training rows (no model needed)."""
+
+    features: list[dict]
+    fingerprint: str
+    leakage: list[str]
+
+
+def _data_facts(problem: Prepared, options: Options) -> _DataFacts:
+    return _DataFacts(
+        features=metadata.feature_schema(problem.X, problem.groups),
+        fingerprint=metadata.frame_fingerprint(
+            training_frame(problem.X, problem.y, problem.target)
+        ),
+        leakage=_leakage_warnings(problem, options) if options.check_leakage else [],
+    )
+
+
 def _warnings(
-    problem: Prepared,
-    options: Options,
-    metrics: dict[str, float],
-    baseline: dict[str, float],
-    folds: list,
+    problem: Prepared, metrics: dict[str, float], baseline: dict[str, float]
 ) -> list[str]:
     notes = []
     if problem.n_dropped_missing_target:
@@ -496,8 +517,6 @@ def _warnings(
             f"guessing ({baseline[primary]:.3f}). The features may not carry information about "
             f"'{problem.target}', or the model needs other settings."
         )
-    if options.check_leakage:
-        notes.extend(_leakage_warnings(problem, options))
     return notes
 
 
@@ -541,11 +560,11 @@ def _metadata(
     spec: ModelSpec,
     options: Options,
     pipeline: Pipeline,
+    facts: _DataFacts,
     metrics: dict[str, float],
     baseline: dict[str, float],
     cv_scores: dict[str, list[float]],
 ) -> dict:
-    frame = training_frame(problem.X, problem.y, problem.target)
     estimator = pipeline.named_steps["model"]
     return metadata.to_plain(
         {
@@ -553,7 +572,7 @@ def _metadata(
             "task": problem.task,
             "target": problem.target,
             "classes": problem.classes,
-            "features": metadata.feature_schema(problem.X, problem.groups),
+            "features": facts.features,
             "left_out": problem.left_out,
             "model": {
                 "key": spec.key,
@@ -579,7 +598,7 @@ def _metadata(
                 "name": options.source_name,
                 "rows": len(problem.y),
                 "rows_dropped_missing_target": problem.n_dropped_missing_target,
-                "fingerprint": metadata.frame_fingerprint(frame),
+                "fingerprint": facts.fingerprint,
             },
             "versions": metadata.library_versions(),
             "created_at": metadata.now_iso(),
