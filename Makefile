@@ -40,7 +40,7 @@ format: $(VENV)/.dev
 
 ## Benchmarks: each prints ratios measured in one run.
 bench: $(VENV)/.dev
-	$(PY) bench/overhead.py
+	$(PY) bench/overhead.py --rounds 5
 	$(PY) bench/safe_load.py
 
 screenshots: $(VENV)/.dev browser
