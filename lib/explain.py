@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from lib.catalog import CLASSIFICATION
 from lib.errors import PredictionError
 from lib.metrics import LABELS
+from lib.sampling import sample_indices
 
 IMPORTANCE_MAX_ROWS = 2_000
 PDP_MAX_ROWS = 1_000
@@ -54,7 +55,7 @@ def feature_importance(
     Returns None when neither is available (no labels and a model without importances).
     """
     if y is not None:
-        rows = _sample_rows(len(X), IMPORTANCE_MAX_ROWS, random_state)
+        rows = sample_indices(len(X), IMPORTANCE_MAX_ROWS, random_state)
         X_s = X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
         y_s = np.asarray(y)[rows]
         scoring = "balanced_accuracy" if task == CLASSIFICATION else "r2"
@@ -104,7 +105,7 @@ def partial_dependence_data(
     """Partial dependence and ICE lines of ``model`` on ``feature`` over rows of ``X``."""
     if feature not in X.columns:
         raise PredictionError(f"There is no column '{feature}' in these rows.")
-    rows = _sample_rows(len(X), PDP_MAX_ROWS, random_state)
+    rows = sample_indices(len(X), PDP_MAX_ROWS, random_state)
     X_s = X.iloc[rows]
     if X_s[feature].notna().sum() == 0:
         raise PredictionError(f"'{feature}' has no values in these rows to vary.")
@@ -134,7 +135,7 @@ def partial_dependence_data(
     if classes is not None:
         class_label = classes[class_index] if average.shape[0] > 1 else classes[-1]
     lines = individual[class_index]
-    pick = _sample_rows(len(lines), ICE_LINES, random_state)
+    pick = sample_indices(len(lines), ICE_LINES, random_state)
     return PartialDependence(
         feature=feature,
         grid=np.asarray(result["grid_values"][0]),
@@ -173,9 +174,3 @@ def _transformed_names(model: object, n: int) -> list[str]:
 
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("importance", ascending=False, ignore_index=True)
-
-
-def _sample_rows(n: int, cap: int, random_state: int) -> np.ndarray:
-    if n <= cap:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(random_state).choice(n, cap, replace=False))

@@ -22,6 +22,7 @@ from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
 from lib.metrics import at_threshold
+from lib.sampling import sample_indices
 
 if TYPE_CHECKING:
     from lib.explain import Importance, PartialDependence
@@ -33,7 +34,6 @@ MAX_CLASSES = 50  # confusion matrix: rarer classes beyond this are merged into 
 MAX_PANELS = 10  # probability_distributions: panels shown at most
 TOP_CATEGORIES = 15  # error_by_feature: categories shown before "other"
 DRIFT_CATEGORIES = 20  # drift_overlay: categories shown before "other"
-_SEED = 0
 _TEMPLATE = "plotly_white"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = [
@@ -44,13 +44,6 @@ _GREY = "#7f7f7f"
 # and it cuts the JSON of a 50,000-point scatter by about 40%.
 _DRAW = "float32"
 _OTHER = "other"
-
-
-def sample_indices(n: int, limit: int = MAX_POINTS, seed: int = _SEED) -> np.ndarray:
-    """Sorted positions of at most ``limit`` of ``n`` rows, at random (all when ``n <= limit``)."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
 def sampled_title(title: str, n_shown: int, n_total: int) -> str:
@@ -178,7 +171,7 @@ def residuals_vs_predicted(
     """
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true))
+    rows = sample_indices(len(y_true), MAX_POINTS)
     residual = y_true[rows] - y_pred[rows]
     ids = _row_ids(row_ids, len(y_true))[rows]
     fig = go.Figure(_row_scatter(y_pred[rows], residual, ids, "predicted", "residual"))

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+# Re-exported for lib.metadata, which imports it from here; new code imports lib.sampling.
+from lib.sampling import even_sample as even_sample
+
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 TEXT, IDENTIFIER, EMPTY = "text", "identifier", "empty"
 KINDS = (NUMERIC, CATEGORICAL, BOOLEAN, DATETIME, TEXT, IDENTIFIER, EMPTY)
@@ -169,15 +172,6 @@ def finite_values(present: pd.Series) -> np.ndarray:
     values = present.to_numpy(dtype="float64", na_value=np.nan)
     finite = np.isfinite(values)
     return values if finite.all() else values[finite]
-
-
-def even_sample(values: np.ndarray, size: int) -> np.ndarray:
-    """At most ``size`` of ``values``, evenly spaced from a fixed random start (no permutation)."""
-    if values.size <= size:
-        return values
-    step = values.size / size
-    picks = np.random.default_rng(0).random() * step + np.arange(size) * step
-    return values[picks.astype(np.intp)]
 
 
 def numeric_stats(values: np.ndarray, sample: np.ndarray | None = None) -> dict[str, float]:

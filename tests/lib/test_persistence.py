@@ -26,7 +26,7 @@ from lib import catalog, metadata
 from lib.catalog import CLASSIFICATION, REGRESSION
 from lib.metadata import METADATA_ATTR, get_metadata
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION, dump_model
-from lib.profile import even_sample
+from lib.sampling import even_sample
 from lib.training import Options, train
 
 # Runs in a fresh ``python -I``: no project on sys.path, no PYTHONPATH, cwd = tmp_path.

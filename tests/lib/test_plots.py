@@ -85,13 +85,6 @@ def test_cv_spread_one_panel_per_metric():
     assert list(fig.data[0].y) == [0.5, 0.6, 0.7]
 
 
-def test_sample_indices_are_sorted_unique_and_reproducible():
-    first = plots.sample_indices(200, limit=50)
-    assert len(set(first)) == 50 and list(first) == sorted(first)
-    assert list(first) == list(plots.sample_indices(200, limit=50))
-    assert len(plots.sample_indices(10, limit=50)) == 10
-
-
 # --- real sample tables, trained fast (no cross-validation) --------------------------------
 
 
