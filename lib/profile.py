@@ -16,6 +16,7 @@ import pandas as pd
 
 # Re-exported for lib.metadata, which imports it from here; new code imports lib.sampling.
 from lib.sampling import even_sample as even_sample
+from lib.sampling import shuffled_indices
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
 TEXT, IDENTIFIER, EMPTY = "text", "identifier", "empty"
@@ -64,7 +65,9 @@ class ColumnProfile:
 
 def profile_table(df: pd.DataFrame) -> list[ColumnProfile]:
     """Profile every column of ``df`` (n_rows x n_columns); large frames are sampled for speed."""
-    sample = df.sample(_PROFILE_SAMPLE, random_state=0) if len(df) > _PROFILE_SAMPLE else df
+    sample = df
+    if len(df) > _PROFILE_SAMPLE:
+        sample = df.iloc[shuffled_indices(len(df), _PROFILE_SAMPLE, seed=0)]
     return [profile_column(sample[column], n_rows=len(df)) for column in df.columns]
 
 

@@ -30,6 +30,7 @@ from lib.errors import TrainingError
 from lib.metrics import LABELS, PRIMARY_METRIC, is_better, score
 from lib.preprocessing import build_preprocessor, feature_groups
 from lib.profile import ColumnProfile, profile_table
+from lib.sampling import shuffled_indices
 
 Progress = Callable[[float, str], None]
 LEAKAGE_SAMPLE_ROWS = 5_000
@@ -295,8 +296,8 @@ def compare_models(
     problem = prepare(df, target, features, task, profiles)
     sampled = len(problem.y) > COMPARE_SAMPLE_ROWS
     if sampled:
-        rows = problem.X.sample(COMPARE_SAMPLE_ROWS, random_state=options.random_state).index
-        problem = _subset(problem, rows.to_numpy())
+        rows = shuffled_indices(len(problem.y), COMPARE_SAMPLE_ROWS, options.random_state)
+        problem = _subset(problem, rows)
     specs = (
         [catalog.get_model(problem.task, key) for key in model_keys]
         if model_keys
@@ -525,11 +526,12 @@ def _leakage_warnings(problem: Prepared, options: Options) -> list[str]:
     n = min(len(problem.y), LEAKAGE_SAMPLE_ROWS)
     if n < 20:
         return []
-    sample = problem.X.sample(n, random_state=options.random_state).index
-    y = problem.y.loc[sample].to_numpy()
+    # Random order: the first half of the sample trains each tree, the second half tests it.
+    sample = shuffled_indices(len(problem.y), n, options.random_state)
+    y = problem.y.iloc[sample].to_numpy()
     if problem.task == CLASSIFICATION and pd.Series(y).value_counts(normalize=True).max() > 0.95:
         return []  # one class dominates: near-perfect accuracy says nothing
-    rows = problem.X.loc[sample]
+    rows = problem.X.iloc[sample]
     half = n // 2
     notes = []
     for name in problem.features:
