@@ -136,22 +136,14 @@ def prepare(
             "one column to learn from; check the column profile for why columns were left out."
         )
 
-    y = df[target]
-    keep = y.notna().to_numpy()
-    n_dropped = int((~keep).sum())
-    if not keep.any():
+    X, raw_y, n_dropped = _rows_with_target(df, target, features)
+    if raw_y.empty:
         raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
-    task = task or catalog.infer_task(y[keep] if n_dropped else y)
-    if n_dropped:
-        X = df.loc[keep, features].reset_index(drop=True)
-        y = y[keep].reset_index(drop=True)
-    else:  # no mask: pandas' copy-on-write then copies nothing
-        X = df[features].reset_index(drop=True)
-        y = y.reset_index(drop=True)
+    task = task or catalog.infer_task(raw_y)
+    y = _fitted_target(raw_y, task)
 
     classes = None
     if task == CLASSIFICATION:
-        y = _as_labels(y)
         classes = sorted(y.unique().tolist(), key=str)
         if len(classes) < 2:
             raise TrainingError(
@@ -163,18 +155,16 @@ def prepare(
                 f"The target '{target}' has {len(classes)} different values, too many classes "
                 f"(the limit is {catalog.MAX_CLASSES}). If it is a number, choose regression."
             )
-    elif not pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+    elif y is None:
         raise TrainingError(
             f"Regression needs a numeric target, but '{target}' holds text such as "
-            f"{y.iloc[0]!r}. Choose classification, or a numeric target."
+            f"{raw_y.iloc[0]!r}. Choose classification, or a numeric target."
         )
-    else:
-        y = y.astype("float64")
-        if y.min() == y.max():
-            raise TrainingError(
-                f"The target '{target}' has the same value in every row; there is nothing to "
-                "predict. Pick another target."
-            )
+    elif y.min() == y.max():
+        raise TrainingError(
+            f"The target '{target}' has the same value in every row; there is nothing to "
+            "predict. Pick another target."
+        )
     groups = feature_groups(profiles, features)
     return Prepared(X, y, task, target, features, groups, left_out, n_dropped, classes)
 
@@ -348,15 +338,9 @@ def is_training_data(df: pd.DataFrame, meta: dict | None) -> bool:
         return False
     if target not in df.columns or not set(features) <= set(df.columns):
         return False
-    y = df[target]
-    keep = y.notna().to_numpy()
-    X = df.loc[keep, features].reset_index(drop=True)
-    y = y[keep].reset_index(drop=True)
-    if meta.get("task") == CLASSIFICATION:
-        y = _as_labels(y)
-    elif pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
-        y = y.astype("float64")
-    else:
+    X, raw_y, _ = _rows_with_target(df, target, features)
+    y = _fitted_target(raw_y, meta.get("task"))
+    if y is None:
         return False
     return metadata.frame_fingerprint(training_frame(X, y, target)) == expected
 
@@ -472,6 +456,29 @@ def _subset(problem: Prepared, rows: np.ndarray) -> Prepared:
 
 def _dummy(task: str):
     return DummyClassifier(strategy="prior") if task == CLASSIFICATION else DummyRegressor()
+
+
+def _rows_with_target(
+    df: pd.DataFrame, target: str, features: list[str]
+) -> tuple[pd.DataFrame, pd.Series, int]:
+    """The rows that have a target: features ``X`` (n_kept x n_features), the target as it is
+    in ``df`` (n_kept,), both indexed 0..n_kept-1, and how many rows were dropped."""
+    y = df[target]
+    keep = y.notna().to_numpy()
+    n_dropped = int((~keep).sum())
+    if not n_dropped:  # no mask: pandas' copy-on-write then copies nothing
+        return df[features].reset_index(drop=True), y.reset_index(drop=True), 0
+    return df.loc[keep, features].reset_index(drop=True), y[keep].reset_index(drop=True), n_dropped
+
+
+def _fitted_target(y: pd.Series, task: str | None) -> pd.Series | None:
+    """``y`` as the model is fitted on it: class labels (see ``_as_labels``) for classification,
+    float64 otherwise; None when a regression target is not numeric (or is boolean)."""
+    if task == CLASSIFICATION:
+        return _as_labels(y)
+    if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
+        return y.astype("float64")
+    return None
 
 
 def _as_labels(y: pd.Series) -> pd.Series:
