@@ -191,15 +191,12 @@ def train(
 
     folds = _folds(problem, options)
     n_steps = len(folds) + (1 if options.test_size else 0) + 1
-    step = 0
 
-    cv_scores: dict[str, list[float]] = {}
-    for i, (train_idx, test_idx) in enumerate(folds):
-        report(step / n_steps, f"Cross-validation fold {i + 1} of {len(folds)}")
-        fold_scores = _fit_and_score(pipeline, problem, train_idx, test_idx).metrics
-        for name, value in fold_scores.items():
-            cv_scores.setdefault(name, []).append(value)
-        step += 1
+    def report_fold(i: int) -> None:
+        report(i / n_steps, f"Cross-validation fold {i + 1} of {len(folds)}")
+
+    cv_scores = _cross_validate(pipeline, problem, folds, report_fold)
+    step = len(folds)
 
     metrics, baseline_metrics, holdout = {}, {}, None
     if options.test_size:
@@ -300,12 +297,7 @@ def compare_models(
         report(i / len(specs), f"Cross-validating {spec.label}")
         pipeline = make_pipeline(problem, spec, Options(random_state=options.random_state))
         started = time.perf_counter()
-        fold_scores: dict[str, list[float]] = {}
-        for train_idx, test_idx in folds:
-            for name, value in _fit_and_score(
-                pipeline, problem, train_idx, test_idx
-            ).metrics.items():
-                fold_scores.setdefault(name, []).append(value)
+        fold_scores = _cross_validate(pipeline, problem, folds)
         row = {"model": spec.key, "name": spec.label}
         row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
         row[f"{primary} std"] = float(np.std(fold_scores[primary]))
@@ -352,6 +344,27 @@ def is_training_data(df: pd.DataFrame, meta: dict | None) -> bool:
 class _Fitted:
     metrics: dict[str, float]
     holdout: Holdout
+
+
+def _cross_validate(
+    pipeline: Pipeline,
+    problem: Prepared,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    on_fold: Callable[[int], None] | None = None,
+) -> dict[str, list[float]]:
+    """Per-fold scores of ``pipeline`` on ``problem``: metric name -> one value per fold.
+
+    For each fold (train positions, test positions) of ``folds``, in order, a fresh clone of
+    ``pipeline`` is fitted on the train rows and scored (``lib.metrics.score``) on the test
+    rows; ``pipeline`` itself stays unfitted. ``on_fold(i)`` is called before fold ``i``.
+    """
+    scores: dict[str, list[float]] = {}
+    for i, (train_idx, test_idx) in enumerate(folds):
+        if on_fold:
+            on_fold(i)
+        for name, value in _fit_and_score(pipeline, problem, train_idx, test_idx).metrics.items():
+            scores.setdefault(name, []).append(value)
+    return scores
 
 
 def _fit_and_score(
