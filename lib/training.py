@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -459,12 +459,12 @@ def _holdout_split(problem: Prepared, options: Options) -> tuple[np.ndarray, np.
 
 
 def _subset(problem: Prepared, rows: np.ndarray) -> Prepared:
-    X = problem.X.iloc[rows].reset_index(drop=True)
-    y = problem.y.iloc[rows].reset_index(drop=True)
-    return Prepared(
-        X, y, problem.task, problem.target, problem.features, problem.groups,
-        problem.left_out, problem.n_dropped_missing_target, problem.classes,
-    )  # fmt: skip
+    """``problem`` on the rows at positions ``rows`` (in that order), indexed 0..len(rows)-1."""
+    return replace(
+        problem,
+        X=problem.X.iloc[rows].reset_index(drop=True),
+        y=problem.y.iloc[rows].reset_index(drop=True),
+    )
 
 
 def _dummy(task: str):
