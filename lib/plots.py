@@ -139,12 +139,10 @@ def predicted_vs_actual(
 
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
-    y_true = np.asarray(y_true, dtype="float64")
-    y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true), MAX_POINTS - 2)  # the y = x line takes 2 points
-    x, y = y_true[rows], y_pred[rows]
-    fig = go.Figure(_row_scatter(x, y, _row_ids(row_ids, len(y_true))[rows], "actual", "predicted"))
-    finite = np.concatenate([x, y])
+    # The y = x line takes 2 of the points.
+    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, MAX_POINTS - 2)
+    fig = go.Figure(_row_scatter(actual, predicted, ids, "actual", "predicted"))
+    finite = np.concatenate([actual, predicted])
     finite = finite[np.isfinite(finite)]
     if finite.size:
         low, high = float(finite.min()), float(finite.max())
@@ -154,7 +152,7 @@ def predicted_vs_actual(
                 line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
             )
         )  # fmt: skip
-    title = sampled_title("Predicted vs actual", len(rows), len(y_true))
+    title = sampled_title("Predicted vs actual", len(ids), n)
     return _layout(fig, title, f"actual {target}", f"predicted {target}")
 
 
@@ -169,15 +167,22 @@ def residuals_vs_predicted(
 
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
+    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, MAX_POINTS)
+    fig = go.Figure(_row_scatter(predicted, actual - predicted, ids, "predicted", "residual"))
+    fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
+    title = sampled_title("Residuals vs predicted", len(ids), n)
+    return _layout(fig, title, f"predicted {target}", f"residual: actual − predicted {target}")
+
+
+def _sampled_rows(
+    y_true: Sequence[float], y_pred: Sequence[float], row_ids: Sequence[int] | None, limit: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """At most ``limit`` of the n rows, at random (``sample_indices``): their actual and
+    predicted values (float64) and row ids, each (n_shown,), and n."""
     y_true = np.asarray(y_true, dtype="float64")
     y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true), MAX_POINTS)
-    residual = y_true[rows] - y_pred[rows]
-    ids = _row_ids(row_ids, len(y_true))[rows]
-    fig = go.Figure(_row_scatter(y_pred[rows], residual, ids, "predicted", "residual"))
-    fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
-    title = sampled_title("Residuals vs predicted", len(rows), len(y_true))
-    return _layout(fig, title, f"predicted {target}", f"residual: actual − predicted {target}")
+    rows = sample_indices(len(y_true), limit)
+    return y_true[rows], y_pred[rows], _row_ids(row_ids, len(y_true))[rows], len(y_true)
 
 
 def _row_scatter(
