@@ -463,6 +463,25 @@ def _curve_budget(n_curves: int, extra: int) -> int:
     return max(2, min(CURVE_POINTS, (MAX_POINTS - extra) // max(n_curves, 1)))
 
 
+def _add_diagonal(fig: go.Figure, name: str) -> None:
+    """The dashed grey reference line from (0, 0) to (1, 1), named ``name`` in the legend."""
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name=name,
+            line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+
+
+def _unit_square(fig: go.Figure, title: str, x: str, y: str, corner: str) -> go.Figure:
+    """Lay out a curve of rates or probabilities: both axes 0 to 1, the legend in ``corner``."""
+    _layout(fig, title, x, y, legend=True)
+    _inner_legend(fig, corner)
+    fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
 def roc_curves(y_true: Sequence, proba: np.ndarray, classes: Sequence) -> go.Figure:
     """ROC curve per class, one vs the rest (binary: ``classes[1]`` only).
 
@@ -485,18 +504,9 @@ def roc_curves(y_true: Sequence, proba: np.ndarray, classes: Sequence) -> go.Fig
                 "%{y:.3f}<br>threshold %{customdata:.3f}<extra></extra>",
             )
         )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)",
-            line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
-        )
-    )  # fmt: skip
+    _add_diagonal(fig, "chance (AUC 0.5)")
     title = _curve_title("ROC curve", classes, len(np.asarray(y_true)), skipped)
-    _layout(fig, title, "false positive rate", "true positive rate", legend=True)
-    _inner_legend(fig, "lower right")
-    fig.update_xaxes(range=[0, 1])
-    fig.update_yaxes(range=[0, 1.02])
-    return fig
+    return _unit_square(fig, title, "false positive rate", "true positive rate", "lower right")
 
 
 def precision_recall_curves(y_true: Sequence, proba: np.ndarray, classes: Sequence) -> go.Figure:
@@ -531,11 +541,7 @@ def precision_recall_curves(y_true: Sequence, proba: np.ndarray, classes: Sequen
                 )
             )  # fmt: skip
     title = _curve_title("Precision-recall curve", classes, len(np.asarray(y_true)), skipped)
-    _layout(fig, title, "recall", "precision", legend=True)
-    _inner_legend(fig, "lower left")
-    fig.update_xaxes(range=[0, 1])
-    fig.update_yaxes(range=[0, 1.02])
-    return fig
+    return _unit_square(fig, title, "recall", "precision", "lower left")
 
 
 def calibration(
@@ -564,19 +570,12 @@ def calibration(
                 "%{y:.3f}<br>%{customdata:,} rows<extra></extra>",
             )
         )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
-            line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
-        )
-    )  # fmt: skip
+    _add_diagonal(fig, "perfectly calibrated")
     title = _curve_title("Calibration", classes, len(np.asarray(y_true)), skipped)
     title = title.replace(" rows)", f" rows, {n_bins} bins of equal size)", 1)
-    _layout(fig, title, "mean predicted probability", "observed share of the class", legend=True)
-    _inner_legend(fig, "lower right")
-    fig.update_xaxes(range=[0, 1])
-    fig.update_yaxes(range=[0, 1.02])
-    return fig
+    return _unit_square(
+        fig, title, "mean predicted probability", "observed share of the class", "lower right"
+    )
 
 
 def probability_distributions(proba: np.ndarray, classes: Sequence, *, bins: int = 20) -> go.Figure:
