@@ -7,7 +7,7 @@ and defaults for the UI) and what preprocessing it needs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -109,6 +109,65 @@ _SVM_C = _float("C", "C (inverse regularisation)", 1.0, 0.01, 100.0)
 _SVM_KERNEL = _choice("kernel", "Kernel", "rbf", ["rbf", "linear", "poly"])
 _ALPHA = _float("alpha", "Regularisation (alpha)", 1.0, 1e-4, 100.0)
 
+# Families with a regressor and a classifier: the regressor here, its twin in CLASSIFIERS.
+_RANDOM_FOREST = ModelSpec(
+    "random_forest",
+    "Random forest",
+    REGRESSION,
+    ensemble.RandomForestRegressor,
+    (_TREES, _DEPTH, _LEAF),
+    fixed={"n_jobs": -1},
+    seeded=True,
+    description="Many deep trees averaged: strong with little tuning.",
+)
+_HIST_GRADIENT_BOOSTING = ModelSpec(
+    "hist_gradient_boosting",
+    "Histogram gradient boosting",
+    REGRESSION,
+    ensemble.HistGradientBoostingRegressor,
+    _HGB,
+    native_missing=True,
+    native_categorical=True,
+    seeded=True,
+    description="Boosted trees: usually the most accurate on tables, and fast.",
+)
+_K_NEIGHBORS = ModelSpec(
+    "k_neighbors",
+    "K nearest neighbours",
+    REGRESSION,
+    neighbors.KNeighborsRegressor,
+    _KNN,
+    needs_scaling=True,
+    description="Averages the most similar training rows.",
+)
+_DECISION_TREE = ModelSpec(
+    "decision_tree",
+    "Decision tree",
+    REGRESSION,
+    tree.DecisionTreeRegressor,
+    (_choice("max_depth", "Maximum depth", 8, ["None", 3, 5, 8, 12, 20]), _LEAF),
+    seeded=True,
+    description="One tree: easy to read, prone to overfit.",
+)
+_NEURAL_NETWORK = ModelSpec(
+    "mlp",
+    "Neural network (MLP)",
+    REGRESSION,
+    neural_network.MLPRegressor,
+    _MLP,
+    fixed={"early_stopping": True},
+    needs_scaling=True,
+    seeded=True,
+    description="A small fully connected network.",
+)
+
+
+def _classifier_twin(regressor: ModelSpec, factory: Callable[..., Any], **changes) -> ModelSpec:
+    """The classifier of ``regressor``'s family, built by ``factory``: the same key, label,
+    hyperparameters and preprocessing needs, unless ``changes`` (such as a description) say."""
+    return replace(regressor, task=CLASSIFICATION, factory=factory, **changes)
+
+
 REGRESSORS = (
     ModelSpec(
         "linear_regression",
@@ -150,27 +209,8 @@ REGRESSORS = (
         seeded=True,
         description="Linear, mixes Lasso and Ridge.",
     ),
-    ModelSpec(
-        "random_forest",
-        "Random forest",
-        REGRESSION,
-        ensemble.RandomForestRegressor,
-        (_TREES, _DEPTH, _LEAF),
-        fixed={"n_jobs": -1},
-        seeded=True,
-        description="Many deep trees averaged: strong with little tuning.",
-    ),
-    ModelSpec(
-        "hist_gradient_boosting",
-        "Histogram gradient boosting",
-        REGRESSION,
-        ensemble.HistGradientBoostingRegressor,
-        _HGB,
-        native_missing=True,
-        native_categorical=True,
-        seeded=True,
-        description="Boosted trees: usually the most accurate on tables, and fast.",
-    ),
+    _RANDOM_FOREST,
+    _HIST_GRADIENT_BOOSTING,
     ModelSpec(
         "svr",
         "Support vector machine",
@@ -180,35 +220,9 @@ REGRESSORS = (
         needs_scaling=True,
         description="Kernel method; slow beyond ~20,000 rows.",
     ),
-    ModelSpec(
-        "k_neighbors",
-        "K nearest neighbours",
-        REGRESSION,
-        neighbors.KNeighborsRegressor,
-        _KNN,
-        needs_scaling=True,
-        description="Averages the most similar training rows.",
-    ),
-    ModelSpec(
-        "decision_tree",
-        "Decision tree",
-        REGRESSION,
-        tree.DecisionTreeRegressor,
-        (_choice("max_depth", "Maximum depth", 8, ["None", 3, 5, 8, 12, 20]), _LEAF),
-        seeded=True,
-        description="One tree: easy to read, prone to overfit.",
-    ),
-    ModelSpec(
-        "mlp",
-        "Neural network (MLP)",
-        REGRESSION,
-        neural_network.MLPRegressor,
-        _MLP,
-        fixed={"early_stopping": True},
-        needs_scaling=True,
-        seeded=True,
-        description="A small fully connected network.",
-    ),
+    _K_NEIGHBORS,
+    _DECISION_TREE,
+    _NEURAL_NETWORK,
 )
 
 CLASSIFIERS = (
@@ -222,27 +236,12 @@ CLASSIFIERS = (
         needs_scaling=True,
         description="Linear model of class probabilities.",
     ),
-    ModelSpec(
-        "random_forest",
-        "Random forest",
-        CLASSIFICATION,
+    _classifier_twin(
+        _RANDOM_FOREST,
         ensemble.RandomForestClassifier,
-        (_TREES, _DEPTH, _LEAF),
-        fixed={"n_jobs": -1},
-        seeded=True,
         description="Many deep trees voting: strong with little tuning.",
     ),
-    ModelSpec(
-        "hist_gradient_boosting",
-        "Histogram gradient boosting",
-        CLASSIFICATION,
-        ensemble.HistGradientBoostingClassifier,
-        _HGB,
-        native_missing=True,
-        native_categorical=True,
-        seeded=True,
-        description="Boosted trees: usually the most accurate on tables, and fast.",
-    ),
+    _classifier_twin(_HIST_GRADIENT_BOOSTING, ensemble.HistGradientBoostingClassifier),
     ModelSpec(
         "svc",
         "Support vector machine",
@@ -254,24 +253,12 @@ CLASSIFIERS = (
         description="Kernel method, probabilities calibrated by cross-validation; slow beyond "
         "~20,000 rows.",
     ),
-    ModelSpec(
-        "k_neighbors",
-        "K nearest neighbours",
-        CLASSIFICATION,
+    _classifier_twin(
+        _K_NEIGHBORS,
         neighbors.KNeighborsClassifier,
-        _KNN,
-        needs_scaling=True,
         description="Votes among the most similar training rows.",
     ),
-    ModelSpec(
-        "decision_tree",
-        "Decision tree",
-        CLASSIFICATION,
-        tree.DecisionTreeClassifier,
-        (_choice("max_depth", "Maximum depth", 8, ["None", 3, 5, 8, 12, 20]), _LEAF),
-        seeded=True,
-        description="One tree: easy to read, prone to overfit.",
-    ),
+    _classifier_twin(_DECISION_TREE, tree.DecisionTreeClassifier),
     ModelSpec(
         "gaussian_nb",
         "Gaussian naive Bayes",
@@ -280,17 +267,7 @@ CLASSIFIERS = (
         needs_scaling=True,
         description="Very fast baseline assuming independent features.",
     ),
-    ModelSpec(
-        "mlp",
-        "Neural network (MLP)",
-        CLASSIFICATION,
-        neural_network.MLPClassifier,
-        _MLP,
-        fixed={"early_stopping": True},
-        needs_scaling=True,
-        seeded=True,
-        description="A small fully connected network.",
-    ),
+    _classifier_twin(_NEURAL_NETWORK, neural_network.MLPClassifier),
 )
 
 _CATALOG = {CLASSIFICATION: CLASSIFIERS, REGRESSION: REGRESSORS}
