@@ -52,7 +52,7 @@ def build_preprocessor(groups: dict[str, list[str]], spec: ModelSpec) -> ColumnT
     """A ColumnTransformer for ``groups`` suited to the estimator ``spec`` describes.
 
     Output columns are ordered categorical first, so that HistGradientBoosting's
-    ``categorical_features`` can be a leading boolean mask (see ``categorical_mask``).
+    ``categorical_features`` can be the leading positions (``lib.training.make_pipeline``).
     """
     transformers = []
     if groups["categorical"]:
@@ -69,14 +69,6 @@ def build_preprocessor(groups: dict[str, list[str]], spec: ModelSpec) -> ColumnT
         # where array output would first copy every value of a possibly large table.
         preprocessor.set_output(transform="pandas")
     return preprocessor
-
-
-def categorical_mask(groups: dict[str, list[str]], n_outputs: int) -> list[bool] | None:
-    """For native-categorical estimators: which of the ``n_outputs`` columns are categories."""
-    n_categorical = len(groups["categorical"])
-    if not n_categorical:
-        return None
-    return [i < n_categorical for i in range(n_outputs)]
 
 
 def _numeric_pipe(spec: ModelSpec) -> Pipeline | str:
