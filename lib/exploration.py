@@ -105,7 +105,7 @@ class Exploration:
         value = self._memo[key]
         if isinstance(value, UserError):
             raise value
-        return value  # type: ignore[no-any-return]
+        return value
 
     def figure(self, key: tuple[Hashable, ...], build: Callable[..., T], /, *args: Any,
                **kwargs: Any) -> T:  # fmt: skip

@@ -9,7 +9,8 @@ import datetime
 import hashlib
 import logging
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import joblib
 import numpy as np
@@ -85,47 +86,54 @@ def training_summaries(frame: pd.DataFrame, groups: dict[str, list[str]]) -> lis
             continue
         column = frame[name]
         n_missing = int(column.isna().sum())
-        common = {
-            "name": str(name),
-            "dtype": str(column.dtype),
-            "missing_share": n_missing / len(column) if len(column) else 0.0,
-        }
         present = column.dropna() if n_missing else column
+        summary = TrainingSummary(
+            name=str(name),
+            kind="numeric",
+            dtype=str(column.dtype),
+            missing_share=n_missing / len(column) if len(column) else 0.0,
+        )
         if kinds[name] == "numeric":
-            summary = TrainingSummary(kind="numeric", **common, **_numeric_summary(present))
+            summary = _numeric_summary(summary, present)
         elif kinds[name] == "categorical":
             counts = present.astype(str).value_counts()
             pairs = [(str(v), int(c)) for v, c in counts.head(50).items()]
-            summary = TrainingSummary(
-                kind="categorical", **common, categories=pairs, n_distinct=len(counts)
-            )
+            summary = replace(summary, kind="categorical", categories=pairs, n_distinct=len(counts))
         else:
             dates = pd.to_datetime(present, errors="coerce").dropna()
             first = dates.min().isoformat() if len(dates) else None
             last = dates.max().isoformat() if len(dates) else None
-            summary = TrainingSummary(kind="datetime", **common, first=first, last=last)
+            summary = replace(summary, kind="datetime", first=first, last=last)
         summaries.append(summary)
     return summaries
 
 
-def _numeric_summary(present: pd.Series) -> dict[str, object]:
+def _numeric_summary(summary: TrainingSummary, present: pd.Series) -> TrainingSummary:
     # Range and mean are exact; quantiles, spread and the histogram shape come from a sample
     # on large tables (passes over a million values per column cost more than the precision
     # is worth for a form's starting value and a drift overlay).
     values = finite_values(present)
     if values.size == 0:
-        return {}
+        return summary
     shape = even_sample(values, SUMMARY_SAMPLE)
     stats = numeric_stats(values, shape)
     counts, edges = np.histogram(shape, bins=20, range=(stats["min"], stats["max"]))
     counts = np.round(counts * (values.size / shape.size)).astype(int)
-    return stats | {
-        "integer": _all_integers(present.dtype, values, shape),
-        "histogram": Histogram(edges=edges.tolist(), counts=counts.tolist()),
-    }
+    return replace(
+        summary,
+        min=stats["min"],
+        max=stats["max"],
+        mean=stats["mean"],
+        median=stats["median"],
+        std=stats["std"],
+        q01=stats["q01"],
+        q99=stats["q99"],
+        integer=_all_integers(present.dtype, values, shape),
+        histogram=Histogram(edges=edges.tolist(), counts=counts.tolist()),
+    )
 
 
-def _all_integers(dtype: object, values: np.ndarray, shape: np.ndarray) -> bool:
+def _all_integers(dtype: Any, values: np.ndarray, shape: np.ndarray) -> bool:
     """Whether every value is a whole number; ``shape`` is a sample of ``values``."""
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return True

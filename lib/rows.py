@@ -32,7 +32,9 @@ def row_values(row: pd.Series, features: Sequence[Feature]) -> dict[str, Any]:
         value = row.get(feature.name) if feature.name in row.index else None
         if value is not None and not isinstance(value, str) and pd.isna(value):
             value = None
-        values[feature.name] = value.item() if hasattr(value, "item") else value
+        values[feature.name] = (
+            value.item() if value is not None and hasattr(value, "item") else value
+        )
     return values
 
 

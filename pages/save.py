@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.display import file_stem, human_size, library_frame, store_metadata
+from lib.persistence import NOTEBOOK_USE
 from pages import _state, _ui
 from pages._model_view import compression_choice, render_model_summary
 
@@ -50,10 +51,7 @@ else:
             type="primary",
             key=_state.DOWNLOAD_MODEL,
         )
-        st.caption(
-            "The file is the fitted scikit-learn pipeline itself. In a notebook:  \n"
-            "`model = joblib.load(path)` then `model.predict(df)`."
-        )
+        st.caption(NOTEBOOK_USE)
 
 st.header("Model library")
 st.caption("Models saved here are shared by everyone who uses this app.")
