@@ -35,7 +35,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lib import training  # noqa: E402
 from lib.model_info import describe_model  # noqa: E402
-from lib.session import CurrentModel  # noqa: E402
+from lib.records import CurrentModel  # noqa: E402
+from pages import _state  # noqa: E402
 
 APP = str(ROOT / "app.py")
 TRAIN_ROWS = 10_000
@@ -81,15 +82,15 @@ def measure(current: CurrentModel, task: str, rows: int) -> dict[str, float]:
     data = synthetic(rows, task, seed=2).to_csv(index=False).encode()
     at = AppTest.from_file(APP, default_timeout=900)
     at.run()
-    at.session_state["current_model"] = current  # as _ui.set_model does
+    at.session_state[_state.MODEL] = current  # as _ui.set_model does
     at.switch_page("pages/predict.py").run()
-    uploader = at.file_uploader(key="predict_upload")
+    uploader = at.file_uploader(key=_state.PREDICT_UPLOAD)
     result = {"upload": timed(lambda: uploader.set_value(("rows.csv", data, "text/csv")).run())}
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     result["figures"], result["figure_bytes"] = figures(at)
     result["rerun"] = timed(at.run)
     for tab in TABS:
-        at.session_state["explore_tab"] = tab
+        at.session_state[_state.EXPLORE_TAB] = tab
         result[f"tab {tab}"] = timed(at.run)
         assert not at.exception and not at.error, (tab, [e.value for e in at.error])
         count, size = figures(at)

@@ -77,7 +77,7 @@ def builders(
     p_multi = multi.pipeline.predict_proba(X)
     y_multi, c_multi = new["grade"].to_numpy(), multi.pipeline.classes_
     pred_multi = c_multi[p_multi.argmax(axis=1)]
-    schema = {spec["name"]: spec for spec in reg.metadata["features"]}
+    schema = {summary.name: summary for summary in reg.metadata.features}
     return [
         ("regression", "predicted_vs_actual", lambda: plots.predicted_vs_actual(y, pred)),
         ("regression", "residuals_vs_predicted", lambda: plots.residuals_vs_predicted(y, pred)),

@@ -7,7 +7,10 @@ notebook with only scikit-learn installed loads the file and simply ignores the 
 
 import datetime
 import hashlib
+import logging
 import platform
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import joblib
 import numpy as np
@@ -15,23 +18,52 @@ import pandas as pd
 import sklearn
 
 from lib.profile import even_sample, finite_values, numeric_stats
+from lib.schema import FORMAT, Histogram, MalformedMetadata, ModelMetadata, TrainingSummary
 
+log = logging.getLogger(__name__)
 METADATA_ATTR = "studio_metadata_"
 # Quantiles and histograms of larger columns are estimated from this many sampled values.
 SUMMARY_SAMPLE = 100_000
-FORMAT = "model-studio/1"
+__all__ = ["FORMAT", "METADATA_ATTR", "ModelMetadata", "ReadMetadata", "read_metadata"]
 
 
-def get_metadata(model: object) -> dict | None:
-    """Return the app metadata stored on ``model``, or None for a model made elsewhere."""
-    meta = getattr(model, METADATA_ATTR, None)
-    if isinstance(meta, dict) and meta.get("format") == FORMAT:
-        return meta
-    return None
+@dataclass(frozen=True)
+class ReadMetadata:
+    """What a model file says about itself: ``metadata`` is None for a model made elsewhere, or
+    when the app's record in it is malformed (``warnings`` then says what was wrong)."""
+
+    metadata: ModelMetadata | None
+    warnings: list[str] = field(default_factory=list)
 
 
-def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[dict]:
-    """What each feature looked like in training, as plain data.
+def read_metadata(model: object) -> ReadMetadata:
+    """Parse and check the app metadata stored on ``model``: the one place a file's record is
+    read. A malformed record is refused as a whole, or loses its malformed optional parts, with
+    a warning either way."""
+    plain = getattr(model, METADATA_ATTR, None)
+    if plain is None:
+        return ReadMetadata(None)
+    try:
+        metadata, warnings = ModelMetadata.from_plain(plain)
+    except MalformedMetadata as error:
+        log.info("model metadata refused: %s", error)
+        return ReadMetadata(
+            None,
+            [
+                f"The file's Model Studio record is damaged ({error}), so it is ignored: the "
+                "model is treated as one saved elsewhere (no training summary, no figures)."
+            ],
+        )
+    return ReadMetadata(metadata, warnings)
+
+
+def attach(model: object, metadata: ModelMetadata) -> None:
+    """Store ``metadata`` on ``model`` as plain data (what ``joblib.dump`` then writes)."""
+    setattr(model, METADATA_ATTR, to_plain(metadata.to_plain()))
+
+
+def training_summaries(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[TrainingSummary]:
+    """What each feature looked like in training.
 
     Parameters
     ----------
@@ -42,58 +74,66 @@ def feature_schema(frame: pd.DataFrame, groups: dict[str, list[str]]) -> list[di
 
     Returns
     -------
-    list of dict
-        One dict per feature in input order: name, kind, dtype, missing_share; numeric ones add
-        min, max, mean, median, std, q01, q99 and a 20-bin histogram (edges, counts);
-        categorical ones add categories (value, count, most frequent first, at most 50) and
-        n_distinct; datetime ones add min and max as ISO strings.
+    list of TrainingSummary
+        One per feature, in input order. Numeric ones have the exact min, max and mean, and
+        quantiles, std and a 20-bin histogram from at most ``SUMMARY_SAMPLE`` values;
+        categorical ones the 50 most frequent categories with counts; datetime ones the span.
     """
     kinds = {name: kind for kind, names in groups.items() for name in names}
-    schema = []
+    summaries = []
     for name in frame.columns:
         if name not in kinds:
             continue
         column = frame[name]
         n_missing = int(column.isna().sum())
-        entry = {
-            "name": str(name),
-            "kind": kinds[name],
-            "dtype": str(column.dtype),
-            "missing_share": n_missing / len(column) if len(column) else 0.0,
-        }
         present = column.dropna() if n_missing else column
+        summary = TrainingSummary(
+            name=str(name),
+            kind="numeric",
+            dtype=str(column.dtype),
+            missing_share=n_missing / len(column) if len(column) else 0.0,
+        )
         if kinds[name] == "numeric":
-            entry |= _numeric_summary(present)
+            summary = _numeric_summary(summary, present)
         elif kinds[name] == "categorical":
             counts = present.astype(str).value_counts()
-            entry["n_distinct"] = len(counts)
-            entry["categories"] = [[str(v), int(c)] for v, c in counts.head(50).items()]
+            pairs = [(str(v), int(c)) for v, c in counts.head(50).items()]
+            summary = replace(summary, kind="categorical", categories=pairs, n_distinct=len(counts))
         else:
             dates = pd.to_datetime(present, errors="coerce").dropna()
-            entry["min"] = dates.min().isoformat() if len(dates) else None
-            entry["max"] = dates.max().isoformat() if len(dates) else None
-        schema.append(entry)
-    return schema
+            first = dates.min().isoformat() if len(dates) else None
+            last = dates.max().isoformat() if len(dates) else None
+            summary = replace(summary, kind="datetime", first=first, last=last)
+        summaries.append(summary)
+    return summaries
 
 
-def _numeric_summary(present: pd.Series) -> dict:
+def _numeric_summary(summary: TrainingSummary, present: pd.Series) -> TrainingSummary:
     # Range and mean are exact; quantiles, spread and the histogram shape come from a sample
     # on large tables (passes over a million values per column cost more than the precision
     # is worth for a form's starting value and a drift overlay).
     values = finite_values(present)
     if values.size == 0:
-        return {}
+        return summary
     shape = even_sample(values, SUMMARY_SAMPLE)
     stats = numeric_stats(values, shape)
     counts, edges = np.histogram(shape, bins=20, range=(stats["min"], stats["max"]))
     counts = np.round(counts * (values.size / shape.size)).astype(int)
-    return stats | {
-        "integer": _all_integers(present.dtype, values, shape),
-        "histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
-    }
+    return replace(
+        summary,
+        min=stats["min"],
+        max=stats["max"],
+        mean=stats["mean"],
+        median=stats["median"],
+        std=stats["std"],
+        q01=stats["q01"],
+        q99=stats["q99"],
+        integer=_all_integers(present.dtype, values, shape),
+        histogram=Histogram(edges=edges.tolist(), counts=counts.tolist()),
+    )
 
 
-def _all_integers(dtype: object, values: np.ndarray, shape: np.ndarray) -> bool:
+def _all_integers(dtype: Any, values: np.ndarray, shape: np.ndarray) -> bool:
     """Whether every value is a whole number; ``shape`` is a sample of ``values``."""
     if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return True

@@ -8,21 +8,23 @@ what can be known comes from scikit-learn's own attributes: ``feature_names_in_`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sklearn
 from sklearn.base import is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 
-from lib.metadata import get_metadata
+from lib.metadata import read_metadata, to_plain
+from lib.schema import CLASSIFICATION, REGRESSION, FeatureKind, ModelMetadata, Task, TrainingSummary
 
 
 @dataclass(frozen=True)
 class Feature:
-    """One expected input column. ``kind`` is numeric, categorical, datetime or unknown."""
+    """One expected input column, with its training summary when the file has one."""
 
     name: str
-    kind: str = "numeric"
-    spec: dict = field(default_factory=dict)  # the training profile entry, when known
+    kind: FeatureKind = "numeric"
+    summary: TrainingSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,25 @@ class ModelInfo:
 
     estimator: str
     steps: list[str]
-    task: str | None
+    task: Task | None
     target: str | None
     features: list[Feature] | None
     named_features: bool
-    classes: list | None
+    classes: list[Any] | None
     has_proba: bool
-    metadata: dict | None
+    metadata: ModelMetadata | None
     file_sklearn_version: str | None
     running_sklearn_version: str = sklearn.__version__
+    notes: list[str] = field(default_factory=list)  # what was wrong with the file's record
+
+    @property
+    def summaries(self) -> list[TrainingSummary]:
+        """The training summaries of the input columns (empty for a model made elsewhere)."""
+        return self.metadata.features if self.metadata else []
+
+    def kinds(self) -> dict[str, FeatureKind]:
+        """Input column name -> kind."""
+        return {feature.name: feature.kind for feature in self.features or []}
 
     @property
     def n_features(self) -> int | None:
@@ -73,13 +85,15 @@ class ModelInfo:
                 "(it was fitted on an array without column names)."
             )
         names = ", ".join(f.name for f in self.features[:12])
-        more = f" and {self.n_features - 12} more" if self.n_features > 12 else ""
-        return f"This model expects {self.n_features} columns: {names}{more}."
+        n = len(self.features)
+        more = f" and {n - 12} more" if n > 12 else ""
+        return f"This model expects {n} columns: {names}{more}."
 
 
 def describe_model(model: object, file_sklearn_version: str | None = None) -> ModelInfo:
     """Summarise ``model``; ``file_sklearn_version`` is the version recorded in its file."""
-    meta = get_metadata(model)
+    read = read_metadata(model)
+    meta = read.metadata
     estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
     steps = (
         [f"{name}: {type(step).__name__}" for name, step in model.steps]
@@ -87,34 +101,35 @@ def describe_model(model: object, file_sklearn_version: str | None = None) -> Mo
         else [type(model).__name__]
     )
     classes = getattr(model, "classes_", None)
-    task = meta["task"] if meta else _task_of(model)
+    task = meta.task if meta else _task_of(model)
+    version = file_sklearn_version or (meta.versions.get("sklearn") if meta else None)
     features, named = _features(model, meta)
-    version = file_sklearn_version or (meta or {}).get("versions", {}).get("sklearn")
     return ModelInfo(
         estimator=type(estimator).__name__,
         steps=steps,
         task=task,
-        target=meta["target"] if meta else None,
+        target=meta.target if meta else None,
         features=features,
         named_features=named,
-        classes=[_plain(c) for c in classes] if classes is not None else None,
-        has_proba=hasattr(model, "predict_proba") and task == "classification",
+        classes=[to_plain(c) for c in classes] if classes is not None else None,
+        has_proba=hasattr(model, "predict_proba") and task == CLASSIFICATION,
         metadata=meta,
         file_sklearn_version=version,
+        notes=read.warnings,
     )
 
 
-def _task_of(model: object) -> str | None:
+def _task_of(model: object) -> Task | None:
     if is_classifier(model):
-        return "classification"
+        return CLASSIFICATION
     if is_regressor(model):
-        return "regression"
+        return REGRESSION
     return None
 
 
-def _features(model: object, meta: dict | None) -> tuple[list[Feature] | None, bool]:
-    if meta and meta.get("features"):
-        return [Feature(f["name"], f.get("kind", "numeric"), f) for f in meta["features"]], True
+def _features(model: object, meta: ModelMetadata | None) -> tuple[list[Feature] | None, bool]:
+    if meta and meta.features:
+        return [Feature(s.name, s.kind, s) for s in meta.features], True
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         return [Feature(str(name), "unknown") for name in names], True
@@ -122,7 +137,3 @@ def _features(model: object, meta: dict | None) -> tuple[list[Feature] | None, b
     if isinstance(count, int):
         return [Feature(f"x{i}", "numeric") for i in range(count)], False
     return None, False
-
-
-def _plain(value: object) -> object:
-    return value.item() if hasattr(value, "item") else value

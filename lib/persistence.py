@@ -24,6 +24,11 @@ COMPRESSIONS: dict[str, object] = {
     "lz4": ("lz4", 3),
 }
 DEFAULT_COMPRESSION = "zlib"
+# How a notebook uses a downloaded file (Markdown), shown beside every model download.
+NOTEBOOK_USE = (
+    "The file is the fitted scikit-learn pipeline itself. In a notebook:  \n"
+    "`model = joblib.load(path)` then `model.predict(df)`."
+)
 
 
 def dump_model(

@@ -23,6 +23,7 @@ from sklearn.calibration import calibration_curve
 
 from lib.metrics import at_threshold
 from lib.sampling import sample_indices
+from lib.schema import Histogram, TrainingSummary
 
 if TYPE_CHECKING:
     from lib.explain import Importance, PartialDependence
@@ -769,25 +770,24 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
     )  # fmt: skip
 
 
-def drift_overlay(spec: dict, values: pd.Series) -> go.Figure:
-    """Training distribution (``spec``, one entry of ``metadata["features"]``) vs new ``values``.
+def drift_overlay(summary: TrainingSummary, values: pd.Series) -> go.Figure:
+    """A column's training distribution (its ``summary``) against new ``values`` (n_rows,).
 
-    ``values`` is (n_rows,). Numeric: shares per training histogram bin, values outside the
-    training edges noted in the title; categorical: shares of the top 20 categories + "other".
+    Numeric: shares per training histogram bin, values outside the training edges noted in the
+    title; categorical: shares of the top 20 categories + "other".
     """
-    name = str(spec.get("name", "feature"))
+    name = summary.name
     values = pd.Series(values).reset_index(drop=True)
-    kind = spec.get("kind", "numeric")
-    if kind == "numeric" and "histogram" in spec:
-        return _drift_numeric(name, spec["histogram"], values)
-    if kind == "categorical" and spec.get("categories"):
-        return _drift_categorical(name, spec, values)
+    if summary.kind == "numeric" and summary.histogram is not None:
+        return _drift_numeric(name, summary.histogram, values)
+    if summary.kind == "categorical" and summary.categories:
+        return _drift_categorical(name, summary, values)
     return _layout(go.Figure(), f"{name}: no training distribution stored", name, "share of rows")
 
 
-def _drift_numeric(name: str, histogram: dict, values: pd.Series) -> go.Figure:
-    edges = np.asarray(histogram["edges"], dtype="float64")
-    train = np.asarray(histogram["counts"], dtype="float64")
+def _drift_numeric(name: str, histogram: Histogram, values: pd.Series) -> go.Figure:
+    edges = np.asarray(histogram.edges, dtype="float64")
+    train = np.asarray(histogram.counts, dtype="float64")
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     numbers = numbers[np.isfinite(numbers)]
     inside = (numbers >= edges[0]) & (numbers <= edges[-1])
@@ -821,8 +821,8 @@ def _drift_numeric(name: str, histogram: dict, values: pd.Series) -> go.Figure:
     return fig
 
 
-def _drift_categorical(name: str, spec: dict, values: pd.Series) -> go.Figure:
-    stored = [(str(v), float(c)) for v, c in spec["categories"]]
+def _drift_categorical(name: str, summary: TrainingSummary, values: pd.Series) -> go.Figure:
+    stored = [(v, float(c)) for v, c in summary.categories]
     stored_total = sum(c for _, c in stored)
     top = stored[:DRIFT_CATEGORIES]
     order = [v for v, _ in top]
@@ -850,9 +850,9 @@ def _drift_categorical(name: str, spec: dict, values: pd.Series) -> go.Figure:
     unseen = int((~text.isin({v for v, _ in stored})).sum())
     title = f"{name}: training vs {n_new:,} new values"
     notes = []
-    if unseen and spec.get("n_distinct", 0) <= len(stored):
+    if unseen and summary.n_distinct <= len(stored):
         notes.append(f"{unseen:,} never seen in training")
-    if spec.get("n_distinct", 0) > len(stored):
+    if summary.n_distinct > len(stored):
         notes.append(f"training shares among its {len(stored)} most frequent categories")
     if notes:
         title += f" ({'; '.join(notes)})"

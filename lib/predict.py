@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ class PredictionResult:
     notices: list[str]
 
 
-def predict(model: object, df: pd.DataFrame, info: ModelInfo | None = None) -> PredictionResult:
+def predict(model: Any, df: pd.DataFrame, info: ModelInfo | None = None) -> PredictionResult:
     """Predict for every row of ``df`` (n_rows x any columns) with ``model``."""
     info = info or describe_model(model)
     if len(df) == 0:
@@ -66,7 +67,7 @@ def align(df: pd.DataFrame, info: ModelInfo) -> tuple[pd.DataFrame | np.ndarray,
     if info.features is None:
         return df, ["The model does not say which columns it expects; all columns were passed."]
     if not info.named_features:
-        return _by_position(df, info.n_features)
+        return _by_position(df, len(info.features))
 
     columns = {str(c): c for c in df.columns}
     relaxed = {str(c).strip().casefold(): c for c in df.columns}
@@ -116,7 +117,7 @@ def _by_position(df: pd.DataFrame, n_features: int) -> tuple[np.ndarray, list[st
 
 
 def _coerce(X: pd.DataFrame, info: ModelInfo) -> pd.DataFrame:
-    numeric = [f.name for f in info.features if f.kind == "numeric"]
+    numeric = [f.name for f in info.features or [] if f.kind == "numeric"]
     return _coerce_numeric(X, numeric)
 
 

@@ -7,6 +7,7 @@ row. ``compare_models`` cross-validates several catalog models and ranks them.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable
@@ -31,6 +32,16 @@ from lib.metrics import LABELS, PRIMARY_METRIC, is_better, score
 from lib.preprocessing import build_preprocessor, feature_groups
 from lib.profile import ColumnProfile, profile_table
 from lib.sampling import shuffled_indices
+from lib.schema import (
+    CvFigure,
+    EstimatorRecord,
+    Figures,
+    ModelMetadata,
+    Task,
+    TrainingData,
+    TrainingSummary,
+    is_task,
+)
 
 Progress = Callable[[float, str], None]
 LEAKAGE_SAMPLE_ROWS = 5_000
@@ -44,7 +55,7 @@ class Prepared:
 
     X: pd.DataFrame
     y: pd.Series
-    task: str
+    task: Task
     target: str
     features: list[str]
     groups: dict[str, list[str]]
@@ -73,7 +84,7 @@ class TrainingResult:
     """
 
     pipeline: Pipeline
-    task: str
+    task: Task
     target: str
     model_key: str
     features: list[str]
@@ -83,7 +94,7 @@ class TrainingResult:
     cv_scores: dict[str, list[float]]
     holdout: Holdout | None
     warnings: list[str]
-    metadata: dict
+    metadata: ModelMetadata
     seconds: float
     n_rows: int
     n_dropped_missing_target: int
@@ -140,6 +151,8 @@ def prepare(
     if raw_y.empty:
         raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
     task = task or catalog.infer_task(raw_y)
+    if not is_task(task):
+        raise TrainingError(f"Unknown task {task!r}: choose classification or regression.")
     y = _fitted_target(raw_y, task)
 
     classes = None
@@ -227,8 +240,8 @@ def train(
             "iterations (Hyperparameters), or with scaled or fewer features."
         )
     meta = _metadata(problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores)
-    meta["warnings"] = notes
-    setattr(pipeline, metadata.METADATA_ATTR, meta)
+    meta = dataclasses.replace(meta, warnings=notes)
+    metadata.attach(pipeline, meta)
     report(1.0, "Done")
     return TrainingResult(
         pipeline=pipeline,
@@ -316,22 +329,21 @@ def training_frame(X: pd.DataFrame, y: pd.Series, target: str) -> pd.DataFrame:
     return X.assign(**{target: y})
 
 
-def is_training_data(df: pd.DataFrame, meta: dict | None) -> bool:
+def is_training_data(df: pd.DataFrame, meta: ModelMetadata | None) -> bool:
     """Whether ``df`` holds exactly the rows (and values) the model in ``meta`` was fitted on.
 
     Compares the training data fingerprint stored in the model's metadata, after the same
     preparation as in training; a table that differs in any value, row or type says False.
     """
-    try:
-        target = meta["target"]
-        features = [feature["name"] for feature in meta["features"]]
-        expected = meta["training_data"]["fingerprint"]
-    except (KeyError, TypeError):
+    if meta is None or meta.training_data is None:
         return False
+    target = meta.target
+    features = [summary.name for summary in meta.features]
+    expected = meta.training_data.fingerprint
     if target not in df.columns or not set(features) <= set(df.columns):
         return False
     X, raw_y, _ = _rows_with_target(df, target, features)
-    y = _fitted_target(raw_y, meta.get("task"))
+    y = _fitted_target(raw_y, meta.task)
     if y is None:
         return False
     return metadata.frame_fingerprint(training_frame(X, y, target)) == expected
@@ -507,14 +519,14 @@ def _as_labels(y: pd.Series) -> pd.Series:
 class _DataFacts:
     """What the model file and the warnings say about the training rows (no model needed)."""
 
-    features: list[dict]
+    features: list[TrainingSummary]
     fingerprint: str
     leakage: list[str]
 
 
 def _data_facts(problem: Prepared, options: Options) -> _DataFacts:
     return _DataFacts(
-        features=metadata.feature_schema(problem.X, problem.groups),
+        features=metadata.training_summaries(problem.X, problem.groups),
         fingerprint=metadata.frame_fingerprint(
             training_frame(problem.X, problem.y, problem.target)
         ),
@@ -586,43 +598,41 @@ def _metadata(
     metrics: dict[str, float],
     baseline: dict[str, float],
     cv_scores: dict[str, list[float]],
-) -> dict:
+) -> ModelMetadata:
     estimator = pipeline.named_steps["model"]
-    return metadata.to_plain(
-        {
-            "format": metadata.FORMAT,
-            "task": problem.task,
-            "target": problem.target,
-            "classes": problem.classes,
-            "features": facts.features,
-            "left_out": problem.left_out,
-            "model": {
-                "key": spec.key,
-                "label": spec.label,
-                "estimator": type(estimator).__name__,
-                "params": {k: repr(v) for k, v in sorted(options.params.items())},
+    plain = metadata.to_plain  # numpy scalars from the scorers become Python numbers
+    return ModelMetadata(
+        task=problem.task,
+        target=problem.target,
+        classes=plain(problem.classes),
+        features=facts.features,
+        left_out=dict(problem.left_out),
+        model=EstimatorRecord(
+            estimator=type(estimator).__name__,
+            key=spec.key,
+            label=spec.label,
+            params={k: repr(v) for k, v in sorted(options.params.items())},
+        ),
+        figures=Figures(
+            primary=PRIMARY_METRIC[problem.task],
+            holdout=plain(metrics),
+            baseline=plain(baseline),
+            cv={
+                name: CvFigure(float(np.mean(v)), float(np.std(v)), plain(v))
+                for name, v in cv_scores.items()
             },
-            "metrics": {
-                "holdout": metrics,
-                "baseline": baseline,
-                "cv": {
-                    name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": v}
-                    for name, v in cv_scores.items()
-                },
-                "primary": PRIMARY_METRIC[problem.task],
-            },
-            "validation": {
-                "test_size": options.test_size,
-                "cv_folds": options.cv_folds,
-                "random_state": options.random_state,
-            },
-            "training_data": {
-                "name": options.source_name,
-                "rows": len(problem.y),
-                "rows_dropped_missing_target": problem.n_dropped_missing_target,
-                "fingerprint": facts.fingerprint,
-            },
-            "versions": metadata.library_versions(),
-            "created_at": metadata.now_iso(),
-        }
+        ),
+        validation={
+            "test_size": options.test_size,
+            "cv_folds": options.cv_folds,
+            "random_state": options.random_state,
+        },
+        training_data=TrainingData(
+            name=options.source_name,
+            rows=len(problem.y),
+            fingerprint=facts.fingerprint,
+            rows_dropped_missing_target=problem.n_dropped_missing_target,
+        ),
+        versions=metadata.library_versions(),
+        created_at=metadata.now_iso(),
     )

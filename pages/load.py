@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from lib.session import sha256
-from pages import _ui
+from lib.records import sha256
+from pages import _state, _ui
+from pages._model_view import render_model_summary
 
 _ui.require_app_frame(__file__)
 
 MODEL_TYPES = ["joblib", "pkl", "pickle"]
 UPLOAD, LIBRARY = "Upload a file", "Load from library"
-LAST_UPLOAD = "_last_model_upload"
 
 st.title("Upload a model")
 st.caption(
@@ -19,30 +19,30 @@ st.caption(
 )
 _ui.show_flash()
 
-source = st.radio("Where is the model?", [UPLOAD, LIBRARY], horizontal=True, key="load_source")
+source = st.radio("Where is the model?", [UPLOAD, LIBRARY], horizontal=True, key=_state.LOAD_SOURCE)
 if source == UPLOAD:
-    uploaded = st.file_uploader("Model file", type=MODEL_TYPES, key="model_upload")
+    uploaded = st.file_uploader("Model file", type=MODEL_TYPES, key=_state.MODEL_UPLOAD)
     if uploaded is not None:
         data = uploaded.getvalue()
         digest = sha256(data)
-        last = st.session_state.get(LAST_UPLOAD)
+        last = st.session_state.get(_state.LAST_MODEL_UPLOAD)
         if last is None or last["sha"] != digest:  # each file is loaded once, not on every rerun
             with _ui.guard("loading the model file", show=False) as outcome:
                 stem = uploaded.name.rsplit(".", 1)[0]
                 _ui.set_model(_ui.load_model_bytes(data, f"uploaded file {uploaded.name}", stem))
-            current = _ui.get_model()
+            current = _state.get_model()
             last = {
                 "sha": digest,
                 "error": outcome.error,
                 "model_id": current.id if outcome.ok else None,
                 "name": uploaded.name,
             }
-            st.session_state[LAST_UPLOAD] = last
+            st.session_state[_state.LAST_MODEL_UPLOAD] = last
         if last["error"]:
             st.error(f"'{last['name']}' was not loaded. {last['error']}", icon=":material/block:")
-            if _ui.get_model() is not None:
+            if _state.get_model() is not None:
                 st.caption("The current model is unchanged.")
-        elif _ui.get_model() is not None and _ui.get_model().id == last["model_id"]:
+        elif _state.get_model() is not None and _state.get_model().id == last["model_id"]:
             st.success(
                 f"Loaded '{last['name']}'. It is now the current model.",
                 icon=":material/check_circle:",
@@ -52,8 +52,10 @@ else:
     if not entries:
         st.info("The model library is empty. Save a model on **Save & download** first.")
     else:
-        chosen = st.selectbox("Saved model", [e.name for e in entries], key="load_library_choice")
-        if st.button("Load", type="primary", key="load_library_button"):
+        chosen = st.selectbox(
+            "Saved model", [e.name for e in entries], key=_state.LOAD_LIBRARY_CHOICE
+        )
+        if st.button("Load", type="primary", key=_state.LOAD_LIBRARY_BUTTON):
             with _ui.guard("loading the saved model") as outcome:
                 _ui.load_from_library(chosen)
             if outcome.ok:
@@ -63,9 +65,9 @@ else:
                 )
 
 st.header("Current model")
-current = _ui.get_model()
+current = _state.get_model()
 if current is None:
-    st.info(_ui.NO_MODEL, icon=":material/info:")
+    _ui.info(_ui.NO_MODEL)
 else:
-    _ui.render_model_summary(current)
+    render_model_summary(current)
     st.page_link("pages/predict.py", label="Predict with this model", icon=":material/insights:")

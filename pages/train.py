@@ -2,78 +2,22 @@
 
 import streamlit as st
 
-from lib import catalog, plots, training
-from lib.catalog import CLASSIFICATION, TASKS
+from lib import catalog, training
+from lib.catalog import TASKS
 from lib.data import TABLE_EXTENSIONS
-from lib.metrics import LOWER_IS_BETTER
+from lib.display import default_target, leaderboard_frame, metric_label
 from lib.model_info import describe_model
 from lib.profile import profile_table, profiles_frame
+from lib.records import CurrentModel, TableData, sha256
 from lib.samples import SAMPLES
-from lib.session import (
-    CurrentModel,
-    TableData,
-    cv_frame,
-    default_target,
-    format_metric,
-    leaderboard_frame,
-    metric_label,
-    sha256,
-)
-from pages import _ui
+from pages import _state, _ui
+from pages._train_params import param_widget
+from pages._train_result import show_result
 
 _ui.require_app_frame(__file__)
 
 PREVIEW_ROWS = 100
 UPLOAD, SAMPLE = "Upload a file", "Use a sample"
-
-
-def param_widget(param: catalog.ParamSpec, key: str):
-    """One hyperparameter widget built from its ParamSpec."""
-    if param.kind == "choice":
-        choices = list(param.choices)
-        index = choices.index(param.default) if param.default in choices else 0
-        return st.selectbox(
-            param.label,
-            choices,
-            index=index,
-            format_func=str,
-            key=key,
-            persist_state="session",
-            help=param.help or None,
-        )
-    if param.kind == "int":
-        low, high = int(param.low), int(param.high)
-        if not param.log and high - low <= 200:
-            return st.slider(
-                param.label,
-                low,
-                high,
-                int(param.default),
-                key=key,
-                persist_state="session",
-                help=param.help or None,
-            )
-        return st.number_input(
-            param.label,
-            low,
-            high,
-            int(param.default),
-            step=1,
-            key=key,
-            persist_state="session",
-            help=param.help or f"From {low} to {high}.",
-        )
-    low, high = float(param.low), float(param.high)
-    return st.number_input(
-        param.label,
-        low,
-        high,
-        float(param.default),
-        format="%g",
-        key=key,
-        persist_state="session",
-        help=param.help or f"From {low:g} to {high:g}.",
-    )
 
 
 def run_training(table: TableData, setup: dict, model_key: str, params: dict) -> None:
@@ -113,68 +57,6 @@ def run_training(table: TableData, setup: dict, model_key: str, params: dict) ->
     )
 
 
-def show_result(result: training.TrainingResult) -> None:
-    """Metrics beside the baseline, cross-validation spread, warnings and a first plot."""
-    label = catalog.get_model(result.task, result.model_key).label
-    st.success(
-        f"**{label}** predicts **{result.target}** ({result.task}), trained on "
-        f"{result.n_rows:,} rows in {result.seconds:.1f} s. It is now the current model.",
-        icon=":material/check_circle:",
-    )
-    for note in result.warnings:
-        st.warning(note)
-    links = st.columns(3)
-    links[0].page_link("pages/save.py", label="Save or download it", icon=":material/save:")
-    links[1].page_link("pages/predict.py", label="Predict with it", icon=":material/insights:")
-
-    if result.metrics:
-        st.subheader("On held-out rows, against always guessing")
-        shown = list(result.metrics.items())[:5]
-        for column, (name, value) in zip(st.columns(len(shown)), shown, strict=True):
-            base = result.baseline_metrics.get(name)
-            column.metric(
-                metric_label(name),
-                format_metric(value, name),
-                delta=None if base is None else f"{value - base:+.3f} vs baseline",
-                delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
-                help=f"Baseline (always guessing): {format_metric(base, name)}. "
-                + ("Lower is better." if name in LOWER_IS_BETTER else "Higher is better."),
-            )
-    else:
-        st.info("No rows were held out (test share 0), so there are no holdout figures.")
-
-    left, right = st.columns(2)
-    with left:
-        if result.cv_scores:
-            st.subheader("Cross-validation")
-            table = cv_frame(result.cv_scores)
-            table["mean ± std"] = [
-                f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"], strict=True)
-            ]
-            st.dataframe(table[["metric", "mean ± std", "folds"]], hide_index=True)
-            labels = {name: metric_label(name) for name in result.cv_scores}
-            st.plotly_chart(plots.cv_spread(result.cv_scores, labels), key="train_cv")
-        else:
-            st.info("Cross-validation was skipped (0 folds).")
-    with right:
-        holdout = result.holdout
-        if holdout is not None:
-            st.subheader("Held-out rows")
-            if result.task == CLASSIFICATION:
-                fig = plots.confusion_matrix(
-                    holdout.y_true, holdout.y_pred, labels=holdout.classes, target=result.target
-                )
-            else:
-                fig = plots.predicted_vs_actual(
-                    holdout.y_true, holdout.y_pred, target=result.target
-                )
-            st.plotly_chart(fig, key="train_first_plot")
-    if result.left_out:
-        with st.expander(f"{len(result.left_out)} column(s) not used"):
-            for name, reason in result.left_out.items():
-                st.markdown(f"- **{name}**: {reason}")
-
-
 # --- the page ---------------------------------------------------------------------------------
 
 st.title("Train a model")
@@ -185,19 +67,19 @@ source = st.radio(
     "Where is your table?",
     [UPLOAD, SAMPLE],
     horizontal=True,
-    key="train_source",
+    key=_state.TRAIN_SOURCE,
     persist_state="session",
 )
 if source == UPLOAD:
     uploaded = st.file_uploader(
         "Table file",
         type=list(TABLE_EXTENSIONS),
-        key="train_upload",
+        key=_state.TRAIN_UPLOAD,
         help="CSV, TSV, TXT, Excel (.xlsx), Parquet, JSON or JSON lines. One header row.",
     )
     if uploaded is not None:
         with _ui.guard("reading the table") as outcome:
-            _ui.set_table(_ui.read_uploaded_table(uploaded, "_train_upload", min_columns=2))
+            _ui.set_table(_state.uploaded_table(uploaded, _state.TRAIN_UPLOAD_SLOT, min_columns=2))
         if not outcome.ok:
             st.stop()
 else:
@@ -205,12 +87,12 @@ else:
         "Sample table",
         list(SAMPLES),
         format_func=lambda key: SAMPLES[key].title,
-        key="train_sample",
+        key=_state.TRAIN_SAMPLE,
         persist_state="session",
     )
     sample = SAMPLES[sample_key]
     st.caption(sample.description)
-    current_table = _ui.get_table()
+    current_table = _state.get_table()
     if current_table is None or current_table.sha != sha256(f"sample:{sample_key}".encode()):
         with _ui.guard("loading the sample"):
             df = sample.load()
@@ -224,7 +106,7 @@ else:
                 )
             )
 
-table = _ui.get_table()
+table = _state.get_table()
 if table is None:
     st.info("Upload a table above, or pick one of the samples to try the app.")
     st.stop()
@@ -290,7 +172,7 @@ with model_col:
         keys,
         index=keys.index(catalog.DEFAULT_MODEL),
         format_func=lambda key: specs[key].label,
-        key=f"model::{task}",
+        key=_state.chosen_model_key(task),
         persist_state="session",
     )
     st.caption(specs[model_key].description)
@@ -341,9 +223,11 @@ setup = {
 }
 
 train_col, compare_col, _ = st.columns([1, 1, 3])
-train_clicked = train_col.button("Train model", type="primary", key="train_button")
+train_clicked = train_col.button("Train model", type="primary", key=_state.TRAIN_BUTTON)
 compare_clicked = compare_col.button(
-    "Compare models", key="compare_button", help="Cross-validate every model with default settings."
+    "Compare models",
+    key=_state.COMPARE_BUTTON,
+    help="Cross-validate every model with default settings.",
 )
 
 if train_clicked:
@@ -363,10 +247,10 @@ if compare_clicked:
             options=training.Options(cv_folds=int(cv_folds) or 5, random_state=int(seed)),
             progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
         )
-        st.session_state["leaderboard"] = (signature, board)
+        st.session_state[_state.LEADERBOARD] = (signature, board)
         status.update(label=f"Compared {len(board)} models", state="complete", expanded=False)
 
-saved_board = st.session_state.get("leaderboard")
+saved_board = st.session_state.get(_state.LEADERBOARD)
 if saved_board is not None and saved_board[0] == signature:
     board = saved_board[1]
     primary = board.attrs.get("primary", "")
@@ -382,14 +266,14 @@ if saved_board is not None and saved_board[0] == signature:
     best_key, best_name = board.iloc[0]["model"], board.iloc[0]["name"]
     if st.button(
         f"Train the best model ({best_name})",
-        key="train_best",
+        key=_state.TRAIN_BEST,
         # Before the rerun draws it, the Model select switches to the model being trained.
-        on_click=lambda: st.session_state.update({f"model::{task}": best_key}),
+        on_click=lambda: st.session_state.update({_state.chosen_model_key(task): best_key}),
     ):
         with _ui.guard("training the best model"):
             run_training(table, setup, best_key, {})
 
-current = _ui.get_model()
+current = _state.get_model()
 if current is not None and current.result is not None:
     st.header("Results")
     show_result(current.result)

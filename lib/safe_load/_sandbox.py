@@ -18,6 +18,7 @@ import os
 import resource
 import threading
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from lib.errors import ModelFileError, UnsafeModelError
 
 from ._limits import Limits
 from ._messages import TRUST_HINT, too_big
+
+if TYPE_CHECKING:
+    from lib.schema import ModelMetadata
 
 log = logging.getLogger(__name__)
 
@@ -243,15 +247,16 @@ def smoke_predict(model: object) -> bool:
 
 
 def smoke_input(model: object) -> object | None:
-    """Return one input row: app metadata medians/categories, else zeros, else None."""
-    from lib.metadata import get_metadata
+    """Return one input row: typical training values from the app's metadata, else zeros, else
+    None."""
+    from lib.metadata import read_metadata
 
     names = getattr(model, "feature_names_in_", None)
     n_features = getattr(model, "n_features_in_", None)
     if names is not None:
         import pandas as pd
 
-        hints = _feature_hints(get_metadata(model))
+        hints = _feature_hints(read_metadata(model).metadata)
         row = {str(name): [hints.get(str(name), 0.0)] for name in list(names)}
         return pd.DataFrame(row)
     if isinstance(n_features, int | np.integer) and 0 < n_features < 1_000_000:
@@ -259,18 +264,14 @@ def smoke_input(model: object) -> object | None:
     return None
 
 
-def _feature_hints(meta: dict | None) -> dict[str, object]:
+def _feature_hints(meta: ModelMetadata | None) -> dict[str, object]:
+    """Column name -> a typical training value (most frequent category, median, first date)."""
     hints: dict[str, object] = {}
-    features = meta.get("features") if isinstance(meta, dict) else None
-    if not isinstance(features, list):
-        return hints
-    for feature in features:
-        if not isinstance(feature, dict) or not isinstance(feature.get("name"), str):
-            continue
-        categories = feature.get("categories")
-        median = feature.get("median")
-        if isinstance(categories, list) and categories:
-            hints[feature["name"]] = categories[0]
-        elif isinstance(median, int | float) and not isinstance(median, bool):
-            hints[feature["name"]] = median
+    for summary in meta.features if meta else []:
+        if summary.categories:
+            hints[summary.name] = summary.categories[0][0]
+        elif summary.median is not None:
+            hints[summary.name] = summary.median
+        elif summary.first is not None:
+            hints[summary.name] = summary.first
     return hints

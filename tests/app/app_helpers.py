@@ -6,7 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from lib.session import CurrentModel
+from lib.records import CurrentModel
+from pages import _state
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
@@ -37,5 +38,5 @@ def malicious_pickle(marker: Path) -> bytes:
 
 def with_model(at: AppTest, current: CurrentModel) -> AppTest:
     """Put ``current`` in the session as the current model."""
-    at.session_state["current_model"] = current
+    at.session_state[_state.MODEL] = current
     return at

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import training
 from lib.model_info import describe_model
-from lib.session import CurrentModel
+from lib.records import CurrentModel
 
 
 @pytest.fixture(autouse=True)

@@ -16,19 +16,10 @@ import pytest
 from app_helpers import by_label, no_trouble, texts, with_model
 
 from lib import training
-from lib.errors import PredictionError
-from lib.model_info import Feature, describe_model
+from lib.model_info import describe_model
+from lib.records import CurrentModel
 from lib.samples import load_sample
-from lib.session import (
-    CurrentModel,
-    actual_values,
-    derived_for,
-    drift_table,
-    row_values,
-    rows_from_selection,
-    top_input_feature,
-    with_flag_column,
-)
+from pages import _state
 
 TABS = ["Performance", "Drivers", "What-if", "Drift", "Distribution"]
 
@@ -37,14 +28,14 @@ def explore(at, current, name, data: bytes):
     """Open Predict & plot with ``current`` and upload ``data``."""
     with_model(at, current)
     at.switch_page("pages/predict.py").run()
-    at.file_uploader(key="predict_upload").set_value((name, data, "text/csv")).run()
+    at.file_uploader(key=_state.PREDICT_UPLOAD).set_value((name, data, "text/csv")).run()
     no_trouble(at)
     assert not at.error, texts(at.error)
     return at
 
 
 def open_tab(at, label: str):
-    at.session_state["explore_tab"] = label
+    at.session_state[_state.EXPLORE_TAB] = label
     at.run()
     no_trouble(at)
     assert not at.error, texts(at.error)
@@ -86,7 +77,7 @@ def test_regression_tabs_open_on_performance(at, tips_model, tips_csv):
     assert any(t.startswith("Residuals, actual − predicted") for t in shown)
     # Error by feature defaults to the most important column (permutation importance).
     top = by_label(at.selectbox, "Error by").value
-    importance = at.session_state["_explore"].get("importance", lambda: None)
+    importance = at.session_state[_state.EXPLORATION].importance
     assert top == importance.table["feature"].iloc[0]
     assert any(t.startswith(f"Mean absolute error by {top} (244 rows") for t in shown)
     assert "Drag a box or a lasso" in texts(at.caption)
@@ -198,94 +189,15 @@ def test_unusual_rows_are_counted_and_can_be_filtered(at, tips_model, tips):
     explore(at, tips_model, "odd.csv", odd.to_csv(index=False).encode())
     table = at.dataframe[0].value
     assert table["unusual inputs"].tolist()[:6] == [0, 1, 0, 0, 0, 2]
-    at.toggle(key="only_unusual").set_value(True).run()
+    at.toggle(key=_state.ONLY_UNUSUAL).set_value(True).run()
     assert len(at.dataframe[0].value) == 2
 
 
 def test_reruns_reuse_what_was_computed(at, tips_model, tips_csv):
     explore(at, tips_model, "tips.csv", tips_csv)
-    derived = at.session_state["_explore"]
-    figure = derived.get(("figure", "pred_vs_actual"), lambda: None)
+    kept = at.session_state[_state.EXPLORATION]
+    figure = kept.figure(("pred_vs_actual",), lambda: None)
+    assert figure is not None  # drawn by the first run
     at.run()
-    assert at.session_state["_explore"] is derived
-    assert derived.get(("figure", "pred_vs_actual"), lambda: None) is figure
-
-
-# --- pure helpers behind the page -------------------------------------------------------------
-
-
-def test_rows_from_selection():
-    selection = {
-        "points": [
-            {"customdata": 7, "x": 1.0},
-            {"customdata": [3, "extra"]},
-            {"customdata": 7.0},
-            {"x": 0.0},  # a point of the reference line
-            {"customdata": 99},
-            {"customdata": "x"},
-        ],
-        "point_indices": [0, 1, 2],
-    }
-    assert rows_from_selection(selection, n_rows=50) == [3, 7]
-    assert rows_from_selection(selection) == [3, 7, 99]
-    assert rows_from_selection(None) == [] and rows_from_selection({"points": []}) == []
-
-
-def test_derived_keeps_results_per_pair_and_refusals():
-    state: dict = {}
-    first = derived_for(state, "slot", ("model", "rows"))
-    calls = []
-    assert first.get("x", lambda a: calls.append(a) or a * 2, 21) == 42
-    assert first.get("x", lambda a: calls.append(a) or 0, 1) == 42 and calls == [21]
-
-    def refuse():
-        calls.append("refused")
-        raise PredictionError("no")
-
-    for _ in range(2):
-        with pytest.raises(PredictionError):
-            first.get("bad", refuse)
-    assert calls.count("refused") == 1
-    assert derived_for(state, "slot", ("model", "rows")) is first
-    assert derived_for(state, "slot", ("model", "other rows")) is not first
-
-
-def test_top_input_feature_traces_transformed_names():
-    inputs = ["day", "day_part", "size"]
-    assert top_input_feature(["size", "day"], inputs) == "size"
-    assert top_input_feature(["cat__day_part_lunch", "num__size"], inputs) == "day_part"
-    assert top_input_feature(["cat__day_Sun"], inputs) == "day"
-    assert top_input_feature([], inputs) == "day" and top_input_feature([], []) is None
-
-
-def test_drift_table_and_flag_column():
-    columns = pd.DataFrame(
-        {
-            "feature": ["a", "b"], "kind": ["numeric", "categorical"], "out_of_range": [0, 0],
-            "unseen": [0, 3], "missing_train": [0.0, 0.0], "missing_new": [0.0, 0.1],
-            "psi": [0.01, np.nan], "flagged": [False, True], "note": ["", "3 unseen"],
-        }
-    )  # fmt: skip
-    table = drift_table(columns)
-    assert table["column"].tolist() == ["b", "a"]
-    assert table["status"].tolist() == ["differs", "as in training"]
-    assert table["PSI"].tolist() == ["–", "0.01"]  # not computed reads as a dash
-    shown = pd.DataFrame({"v": [1, 2]}, index=[10, 11])
-    flags = pd.Series([0, 2, 1], index=[9, 10, 11])
-    assert with_flag_column(shown, flags, "n")["n"].tolist() == [2, 1]
-
-
-def test_row_values_are_plain_and_missing_is_none():
-    row = pd.Series({"a": np.float64(1.5), "b": np.nan, "c": "x"})
-    features = [Feature("a"), Feature("b"), Feature("c", "categorical"), Feature("d")]
-    assert row_values(row, features) == {"a": 1.5, "b": None, "c": "x", "d": None}
-    assert type(row_values(row, features)["a"]) is float
-
-
-def test_actual_values_leave_out_labels_the_model_does_not_know():
-    column = pd.Series(["benign", "MALIGNANT", None, "malignant"])
-    _, usable, unknown = actual_values(column, "classification", ["benign", "malignant"])
-    assert usable.tolist() == [True, False, False, True]
-    assert unknown == ["MALIGNANT"]
-    numbers, usable, unknown = actual_values(pd.Series(["1.5", "x", None]), "regression", None)
-    assert usable.tolist() == [True, False, False] and numbers[0] == 1.5 and unknown == []
+    assert at.session_state[_state.EXPLORATION] is kept
+    assert kept.figure(("pred_vs_actual",), lambda: None) is figure

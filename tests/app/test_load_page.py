@@ -6,6 +6,7 @@ import joblib
 from app_helpers import by_label, malicious_pickle, no_trouble, texts, with_model
 
 from lib.persistence import dump_model
+from pages import _state
 
 
 def open_load(at):
@@ -15,7 +16,9 @@ def open_load(at):
 
 
 def upload(at, name, data):
-    at.file_uploader(key="model_upload").set_value((name, data, "application/octet-stream")).run()
+    at.file_uploader(key=_state.MODEL_UPLOAD).set_value(
+        (name, data, "application/octet-stream")
+    ).run()
     no_trouble(at)
 
 
@@ -27,7 +30,7 @@ def test_empty_state(at):
 def test_app_model_round_trip(at, tips_model):
     open_load(at)
     upload(at, "tips.joblib", dump_model(tips_model.model))
-    current = at.session_state["current_model"]
+    current = at.session_state[_state.MODEL]
     assert current.info.target == "tip"
     assert current.info.n_features == tips_model.info.n_features
     assert "It is now the current model" in texts(at.success)
@@ -38,7 +41,7 @@ def test_bare_tutorial_model_shows_unnamed_features(at, bare_model_bytes):
     open_load(at)
     upload(at, "model.pkl", bare_model_bytes)
     assert "3 unnamed numeric features, taken in order" in texts(at.markdown)
-    assert at.session_state["current_model"].info.estimator == "LinearRegression"
+    assert at.session_state[_state.MODEL].info.estimator == "LinearRegression"
 
 
 def test_malicious_file_is_refused_and_the_model_stays(at, tips_model, tmp_path):
@@ -49,7 +52,7 @@ def test_malicious_file_is_refused_and_the_model_stays(at, tips_model, tmp_path)
     message = texts(at.error)
     assert "evil.joblib' was not loaded" in message and "os" in message and "system" in message
     assert not marker.exists()
-    assert at.session_state["current_model"] is tips_model
+    assert at.session_state[_state.MODEL] is tips_model
     assert "current model is unchanged" in texts(at.caption)
 
 
@@ -71,7 +74,7 @@ def test_version_warning_for_a_model_from_another_sklearn(at, bare_model_bytes, 
     open_load(at)
     upload(at, "old.joblib", buffer.getvalue())
     assert "saved with scikit-learn 1.8.0" in texts(at.warning)
-    assert at.session_state["current_model"].info.file_sklearn_version == "1.8.0"
+    assert at.session_state[_state.MODEL].info.file_sklearn_version == "1.8.0"
 
 
 def test_load_from_library(at, tips_model):
@@ -81,8 +84,8 @@ def test_load_from_library(at, tips_model):
 
     ModelStore(os.environ["MODEL_STUDIO_LIBRARY"]).save("shared", dump_model(tips_model.model))
     open_load(at)
-    at.radio(key="load_source").set_value("Load from library").run()
+    at.radio(key=_state.LOAD_SOURCE).set_value("Load from library").run()
     assert by_label(at.selectbox, "Saved model").value == "shared"
-    at.button(key="load_library_button").click().run()
+    at.button(key=_state.LOAD_LIBRARY_BUTTON).click().run()
     no_trouble(at)
-    assert at.session_state["current_model"].name == "shared"
+    assert at.session_state[_state.MODEL].name == "shared"

@@ -6,7 +6,8 @@ import joblib
 from app_helpers import by_label, no_trouble, texts, with_model
 
 from lib.model_info import describe_model
-from lib.session import CurrentModel
+from lib.records import CurrentModel
+from pages import _state
 
 
 def open_predict(at, current):
@@ -17,7 +18,7 @@ def open_predict(at, current):
 
 
 def upload_rows(at, name, data):
-    at.file_uploader(key="predict_upload").set_value((name, data, "text/csv")).run()
+    at.file_uploader(key=_state.PREDICT_UPLOAD).set_value((name, data, "text/csv")).run()
     no_trouble(at)
 
 
@@ -39,7 +40,7 @@ def test_uploaded_rows_with_actuals(at, tips_model, tips_csv):
     assert {m.label for m in at.metric} >= {"R²", "MAE"}
     titles = chart_titles(at)  # the Performance tab is open by default
     assert "Predicted vs actual" in titles and "Residuals vs predicted" in titles
-    assert at.download_button(key="download_predictions").label == "Download predictions (CSV)"
+    assert at.download_button(key=_state.DOWNLOAD_PREDICTIONS).label == "Download predictions (CSV)"
     assert not any("ignored" in text for text in texts(at.info))  # the target is used for scores
 
 
@@ -47,9 +48,9 @@ def test_rows_without_target_and_rerun_reuses_predictions(at, tips_model, tips):
     open_predict(at, tips_model)
     upload_rows(at, "new.csv", tips.drop(columns=["tip"]).to_csv(index=False).encode())
     assert not at.metric
-    first = at.session_state["_predictions"]
+    first = at.session_state[_state.EXPLORATION].predictions
     at.run()
-    assert at.session_state["_predictions"] is first
+    assert at.session_state[_state.EXPLORATION].predictions is first
 
 
 def test_missing_and_mistyped_columns_are_explained(at, tips_model, tips):
@@ -64,7 +65,7 @@ def test_missing_and_mistyped_columns_are_explained(at, tips_model, tips):
 
 def test_one_row_form_starts_at_the_training_median(at, tips_model):
     open_predict(at, tips_model)
-    at.radio(key="predict_mode").set_value("Type one row").run()
+    at.radio(key=_state.PREDICT_MODE).set_value("Type one row").run()
     bill = by_label(at.number_input, "total_bill")
     assert bill.value == 17.795  # median of the training bills
     assert "In training: 3.07 to 50.81" in bill.help
@@ -91,7 +92,7 @@ def test_bare_model_gets_numbered_inputs(at, bare_model_bytes):
     bare = CurrentModel(model=model, info=describe_model(model), source="test", name="bare")
     open_predict(at, bare)
     assert "3 unnamed numeric features" in texts(at.caption)
-    at.radio(key="predict_mode").set_value("Type one row").run()
+    at.radio(key=_state.PREDICT_MODE).set_value("Type one row").run()
     assert [w.label for w in at.number_input] == ["x0", "x1", "x2"]
     at.button[-1].click().run()
     no_trouble(at)
@@ -100,12 +101,12 @@ def test_bare_model_gets_numbered_inputs(at, bare_model_bytes):
 
 
 def test_unexpected_failure_is_an_apology_with_a_reference(at, tips_model, tips_csv, monkeypatch):
-    import lib.predict
+    import lib.exploration
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail that must stay on the server")
 
-    monkeypatch.setattr(lib.predict, "predict", broken)
+    monkeypatch.setattr(lib.exploration, "predict", broken)  # where every page prediction runs
     open_predict(at, tips_model)
     upload_rows(at, "tips.csv", tips_csv)
     message = texts(at.error)
@@ -131,7 +132,7 @@ def test_a_model_saved_elsewhere_can_be_scored_on_a_chosen_column(at):
     from sklearn.preprocessing import StandardScaler
 
     from lib.model_info import describe_model
-    from lib.session import CurrentModel
+    from lib.records import CurrentModel
 
     iris = load_iris(as_frame=True)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
@@ -142,17 +143,17 @@ def test_a_model_saved_elsewhere_can_be_scored_on_a_chosen_column(at):
     open_predict(at, foreign)
     upload_rows(at, "iris.csv", iris.frame.to_csv(index=False).encode())
     assert not at.metric  # the file does not say which column holds the truth
-    at.selectbox(key="actuals_column").set_value("target").run()
+    at.selectbox(key=_state.ACTUALS_COLUMN).set_value("target").run()
     no_trouble(at)
     assert {m.label for m in at.metric} >= {"Accuracy", "Balanced accuracy"}
-    at.selectbox(key="actuals_column").set_value("(none: only predict)").run()
+    at.selectbox(key=_state.ACTUALS_COLUMN).set_value("(none: only predict)").run()
     assert not at.metric
 
 
 def test_predicting_the_training_rows_warns_that_the_figures_flatter(at, tips_csv):
     from lib.data import read_table
     from lib.model_info import describe_model
-    from lib.session import CurrentModel
+    from lib.records import CurrentModel
     from lib.training import Options, train
 
     rows = read_table(tips_csv, "tips.csv")

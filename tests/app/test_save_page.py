@@ -3,6 +3,7 @@
 from app_helpers import by_label, no_trouble, texts, with_model
 
 from lib.store import ModelStore
+from pages import _state
 
 
 def open_save(at, current):
@@ -15,7 +16,7 @@ def open_save(at, current):
 def save(at, name, overwrite=False):
     by_label(at.text_input, "Model name").set_value(name)
     by_label(at.checkbox, "Overwrite").set_value(overwrite)
-    at.button(key="save_button").click().run()
+    at.button(key=_state.SAVE_BUTTON).click().run()
     no_trouble(at)
 
 
@@ -32,8 +33,8 @@ def test_summary_and_download(at, tips_model):
     summary = texts(at.markdown)
     assert "**Headline metric:** R²" in summary and "**Target:** tip" in summary
     assert "sk-" in at.get("html")[0].proto.body  # scikit-learn's pipeline diagram
-    assert at.download_button(key="download_model").label == "Download model (.joblib)"
-    assert at.session_state["_model_file_cache"] == {}  # bytes are built on click, not per rerun
+    assert at.download_button(key=_state.DOWNLOAD_MODEL).label == "Download model (.joblib)"
+    assert at.session_state[_state.MODEL_FILE] == {}  # bytes are built on click, not per rerun
 
 
 def test_save_refuse_existing_overwrite_and_delete(at, tips_model, iris_model, library_dir):
@@ -52,12 +53,12 @@ def test_save_refuse_existing_overwrite_and_delete(at, tips_model, iris_model, l
     assert "Saved 'my model'" in texts(at.success)
     assert ModelStore(library_dir).entry("my model").metadata["target"] == "species"
 
-    at.button(key="library_delete").click().run()
+    at.button(key=_state.LIBRARY_DELETE).click().run()
     assert "cannot be undone" in texts(at.warning)
-    at.button(key="confirm_delete_no").click().run()
+    at.button(key=_state.CONFIRM_DELETE_NO).click().run()
     assert ModelStore(library_dir).exists("my model")
-    at.button(key="library_delete").click().run()
-    at.button(key="confirm_delete_yes").click().run()
+    at.button(key=_state.LIBRARY_DELETE).click().run()
+    at.button(key=_state.CONFIRM_DELETE_YES).click().run()
     no_trouble(at)
     assert not ModelStore(library_dir).exists("my model")
     assert "Deleted 'my model'" in texts(at.success)
@@ -74,9 +75,9 @@ def test_load_from_the_library_goes_through_the_safe_loader(at, tips_model, iris
     open_save(at, tips_model)
     save(at, "tips")
     with_model(at, iris_model).run()
-    at.button(key="library_load").click().run()
+    at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
-    current = at.session_state["current_model"]
+    current = at.session_state[_state.MODEL]
     assert current.info.target == "tip" and current.source == "model library: tips"
     assert "Loaded 'tips'" in texts(at.success)
 
@@ -86,7 +87,7 @@ def test_damaged_library_file_is_refused(at, tips_model, iris_model, library_dir
     save(at, "tips")
     (library_dir / "tips.joblib").write_bytes(b"not the model")
     with_model(at, iris_model).run()
-    at.button(key="library_load").click().run()
+    at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
     assert at.error
-    assert at.session_state["current_model"].name == "iris logistic"
+    assert at.session_state[_state.MODEL].name == "iris logistic"

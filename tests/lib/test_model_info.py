@@ -20,9 +20,9 @@ def test_app_model_uses_its_metadata(trained):
     assert [f.name for f in info.features] == ["total_bill", "sex", "smoker", "day", "time", "size"]
     kinds = {f.name: f.kind for f in info.features}
     assert kinds["total_bill"] == "numeric" and kinds["day"] == "categorical"
-    assert info.features[0].spec["min"] == 3.07
+    assert info.features[0].summary.min == 3.07
     assert info.named_features and info.n_features == 6 and not info.has_proba
-    assert info.metadata["target"] == "tip"
+    assert info.metadata.target == "tip"
     assert info.file_sklearn_version == info.running_sklearn_version
     assert info.version_warning is None
     assert info.expectation.startswith("This model expects 6 columns: total_bill, sex")

@@ -24,7 +24,7 @@ import pytest
 
 from lib import catalog, metadata
 from lib.catalog import CLASSIFICATION, REGRESSION
-from lib.metadata import METADATA_ATTR, get_metadata
+from lib.metadata import METADATA_ATTR, read_metadata
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION, dump_model
 from lib.sampling import even_sample
 from lib.training import Options, train
@@ -158,7 +158,7 @@ def test_every_compression_round_trips(compression, trained, sample_frames, tmp_
     path.write_bytes(raw)
     loaded = joblib.load(path)
     np.testing.assert_array_equal(loaded.predict(rows), result.pipeline.predict(rows))
-    assert get_metadata(loaded) == result.metadata
+    assert read_metadata(loaded).metadata == result.metadata
     assert joblib.load(io.BytesIO(raw)).predict(rows[:3]).shape == (3,)
 
 
@@ -181,7 +181,7 @@ def test_metadata_argument_replaces_the_stored_metadata(trained, tmp_path):
         changed = dict(original, target="renamed")
         path = tmp_path / "m.joblib"
         path.write_bytes(dump_model(pipeline, metadata=changed))
-        assert get_metadata(joblib.load(path))["target"] == "renamed"
+        assert read_metadata(joblib.load(path)).metadata.target == "renamed"
     finally:
         setattr(pipeline, METADATA_ATTR, original)
 
@@ -219,7 +219,7 @@ def test_metadata_is_plain_and_complete(sample_key, model_key, trained, sample_f
     meta = joblib.load(io.BytesIO(dump_model(result.pipeline)))
     meta = getattr(meta, METADATA_ATTR)
     assert _non_plain(meta) == []
-    assert meta == result.metadata
+    assert meta == result.metadata.to_plain()
     assert meta["format"] == metadata.FORMAT
     assert meta["task"] == result.task and meta["target"] == result.target
     if result.task == CLASSIFICATION:
@@ -253,13 +253,13 @@ def test_metadata_is_plain_and_complete(sample_key, model_key, trained, sample_f
 
 
 def test_fingerprint_follows_the_data(trained, sample_frames):
-    ridge = trained("gapminder", "ridge").metadata["training_data"]["fingerprint"]
-    forest = trained("gapminder", "random_forest").metadata["training_data"]["fingerprint"]
+    ridge = trained("gapminder", "ridge").metadata.training_data.fingerprint
+    forest = trained("gapminder", "random_forest").metadata.training_data.fingerprint
     assert ridge == forest  # same rows, different model
     frame = sample_frames["gapminder"].copy()
     frame.loc[5, "pop"] += 1
     changed = train(frame, "lifeExp", model="ridge", options=Options(test_size=0, cv_folds=0))
-    assert changed.metadata["training_data"]["fingerprint"] != ridge
+    assert changed.metadata.training_data.fingerprint != ridge
     assert metadata.frame_fingerprint(frame) == metadata.frame_fingerprint(
         frame.set_axis(range(100, 100 + len(frame)))
     )  # the index does not matter
@@ -318,11 +318,11 @@ def test_summary_of_a_large_numeric_column():
     frame.loc[0, "almost"] = 0.5  # one fraction, where the 100,000-value sample does not look
     assert 0 not in even_sample(np.arange(300_000), metadata.SUMMARY_SAMPLE)
     groups = {"numeric": list(frame), "categorical": [], "datetime": []}
-    schema = {entry["name"]: entry for entry in metadata.feature_schema(frame, groups)}
+    summaries = {s.name: s for s in metadata.training_summaries(frame, groups)}
 
-    assert schema["count"]["integer"] and not schema["almost"]["integer"]
-    assert not schema["spread"]["integer"]
-    assert schema["spread"]["min"] == spread.min() and schema["spread"]["max"] == spread.max()
-    assert schema["spread"]["mean"] == pytest.approx(spread.mean(), rel=1e-12)
-    assert schema["spread"]["std"] == pytest.approx(spread.std(), rel=0.02)  # from the sample
-    assert sum(schema["spread"]["histogram"]["counts"]) == pytest.approx(300_000, abs=20)
+    assert summaries["count"].integer and not summaries["almost"].integer
+    assert not summaries["spread"].integer
+    assert summaries["spread"].min == spread.min() and summaries["spread"].max == spread.max()
+    assert summaries["spread"].mean == pytest.approx(spread.mean(), rel=1e-12)
+    assert summaries["spread"].std == pytest.approx(spread.std(), rel=0.02)  # from the sample
+    assert sum(summaries["spread"].histogram.counts) == pytest.approx(300_000, abs=20)

@@ -12,6 +12,7 @@ from sklearn.calibration import calibration_curve
 
 from lib import explain, plots, samples, training
 from lib.metrics import at_threshold
+from lib.schema import Histogram, TrainingSummary
 from lib.training import Options
 
 BIG = 300_000
@@ -353,13 +354,13 @@ def test_partial_dependence_plot_average_and_ice_lines(fitted, key, feature, cat
 
 def test_drift_overlay_numeric_shares_on_the_training_edges(fitted):
     frame, result = fitted("tips")
-    spec = next(s for s in result.metadata["features"] if s["name"] == "total_bill")
+    spec = result.metadata.feature("total_bill")
     new = frame["total_bill"] * 1.3
     fig = plots.drift_overlay(spec, new)
     train, fresh = fig.data
-    counts = np.asarray(spec["histogram"]["counts"])
+    counts = np.asarray(spec.histogram.counts)
     assert np.allclose(arr(train.y), counts / counts.sum())
-    edges = np.asarray(spec["histogram"]["edges"])
+    edges = np.asarray(spec.histogram.edges)
     inside = new[(new >= edges[0]) & (new <= edges[-1])]
     assert np.allclose(arr(fresh.y), np.histogram(inside, bins=edges)[0] / len(new))
     outside = len(new) - len(inside)
@@ -369,7 +370,7 @@ def test_drift_overlay_numeric_shares_on_the_training_edges(fitted):
 
 def test_drift_overlay_categorical_shares(fitted):
     frame, result = fitted("tips")
-    spec = next(s for s in result.metadata["features"] if s["name"] == "day")
+    spec = result.metadata.feature("day")
     new = pd.Series(["Sat"] * 6 + ["Mon"] * 2 + ["Fri"] * 2)
     fig = plots.drift_overlay(spec, new)
     train, fresh = fig.data
@@ -405,7 +406,8 @@ def big():
 
 def _big_spec(big):
     counts, edges = np.histogram(big["numeric"][:1000], bins=20)
-    return {"name": "x", "kind": "numeric", "histogram": {"edges": edges, "counts": counts}}
+    histogram = Histogram(edges=edges.tolist(), counts=counts.tolist())
+    return TrainingSummary(name="x", kind="numeric", histogram=histogram)
 
 
 def _big_importance(big):
@@ -420,8 +422,8 @@ def _big_dependence(big):
 
 
 def _big_categories():
-    categories = [[str(i), 100 - i] for i in range(50)]
-    return {"name": "w", "kind": "categorical", "n_distinct": 50, "categories": categories}
+    categories = [(str(i), 100 - i) for i in range(50)]
+    return TrainingSummary(name="w", kind="categorical", n_distinct=50, categories=categories)
 
 
 BIG_BUILDERS = {

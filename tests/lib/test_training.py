@@ -121,8 +121,8 @@ def test_rows_with_a_missing_target_are_dropped_and_counted(sample):
     result = train(tips, "tip", model="ridge", options=Options(cv_folds=3))
     assert result.n_dropped_missing_target == 4
     assert result.n_rows == len(tips) - 4
-    assert result.metadata["training_data"]["rows"] == len(tips) - 4
-    assert result.metadata["training_data"]["rows_dropped_missing_target"] == 4
+    assert result.metadata.training_data.rows == len(tips) - 4
+    assert result.metadata.training_data.rows_dropped_missing_target == 4
     assert any("4 rows with no value in 'tip'" in w for w in result.warnings)
 
 
@@ -137,7 +137,7 @@ def test_identifier_and_free_text_columns_are_left_out(sample):
     assert "identifier" in result.left_out["order_id"]
     assert "free text" in result.left_out["review"]
     assert set(result.features) == {"total_bill", "sex", "smoker", "day", "time", "size"}
-    assert result.metadata["left_out"] == result.left_out
+    assert result.metadata.left_out == result.left_out
 
 
 def test_chosen_features_are_used_and_unusable_ones_refused(sample):
@@ -145,7 +145,7 @@ def test_chosen_features_are_used_and_unusable_ones_refused(sample):
     tips["order_id"] = np.arange(len(tips))
     result = train(tips, "tip", features=["total_bill", "size"], model="ridge")
     assert result.features == ["total_bill", "size"]
-    assert [f["name"] for f in result.metadata["features"]] == ["total_bill", "size"]
+    assert [f.name for f in result.metadata.features] == ["total_bill", "size"]
     with pytest.raises(TrainingError, match="'order_id' cannot be a feature"):
         train(tips, "tip", features=["total_bill", "order_id"], model="ridge")
     with pytest.raises(TrainingError, match="not in the table"):
@@ -170,7 +170,7 @@ def test_dates_are_used_and_predict_from_iso_strings(model_key):
     frame = _weekly_sales()
     result = train(frame, "sales", model=model_key, options=Options(cv_folds=3))
     assert "date" in result.features
-    assert result.metadata["features"][0]["kind"] == "datetime"
+    assert result.metadata.features[0].kind == "datetime"
     assert result.metrics["r2"] > 0.9  # only the weekday explains the sales
     future = pd.DataFrame(
         {"date": ["2023-06-03", "2023-06-07", "2023-06-11 10:30:00"], "promo": [0, 0, 1]}
@@ -229,7 +229,7 @@ def test_a_leaked_feature_is_flagged(sample):
     result = train(diabetes, "progression", model="ridge", options=Options(cv_folds=3))
     leaks = [w for w in result.warnings if "almost perfectly" in w]
     assert len(leaks) == 1 and "'follow_up'" in leaks[0]
-    assert result.metadata["warnings"] == result.warnings
+    assert result.metadata.warnings == result.warnings
 
 
 def test_a_leaked_label_copy_is_flagged_in_classification(sample):
@@ -283,7 +283,7 @@ def test_fixed_random_state_gives_identical_predictions(model_key, sample, fast_
     np.testing.assert_array_equal(first.pipeline.predict(X), second.pipeline.predict(X))
     np.testing.assert_array_equal(first.pipeline.predict_proba(X), second.pipeline.predict_proba(X))
     assert first.metrics == second.metrics and first.cv_scores == second.cv_scores
-    assert first.metadata["validation"]["random_state"] == 7
+    assert first.metadata.validation["random_state"] == 7
 
 
 @pytest.mark.parametrize(

@@ -38,8 +38,8 @@ def test_every_catalog_model_from_the_app_loads_safely(task, target, key, mixed_
     loaded = load_model(dump_model(result.pipeline), sandbox=False)
     rows = mixed_table.drop(columns=target)
     np.testing.assert_array_equal(loaded.model.predict(rows), result.pipeline.predict(rows))
-    assert loaded.model.studio_metadata_ == result.metadata
-    assert loaded.file_sklearn_version == result.metadata["versions"]["sklearn"]
+    assert loaded.model.studio_metadata_ == result.metadata.to_plain()
+    assert loaded.file_sklearn_version == result.metadata.versions["sklearn"]
     assert loaded.warnings == []
 
 

@@ -1,0 +1,204 @@
+"""Figures and records as people read them: labels, numbers, sizes and display tables."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lib.metrics import LABELS, LOWER_IS_BETTER
+from lib.model_info import ModelInfo
+from lib.schema import MalformedMetadata, ModelMetadata
+from lib.store import LibraryEntry
+
+
+def metric_label(name: str) -> str:
+    """The human label of a metric key ("r2" -> "R²")."""
+    return LABELS.get(name, name)
+
+
+def format_metric(value: float | None, name: str = "") -> str:
+    """A metric value with 3 decimals (MAPE as a percentage), or "n/a"."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if name == "mape":
+        return f"{value:.1%}"
+    return f"{value:.3f}"
+
+
+def headline_metric(metadata: ModelMetadata | None) -> str | None:
+    """ "R² 0.873 (holdout)" from a model's metadata, or None when it holds no figures."""
+    figures = metadata.figures if metadata else None
+    headline = figures.headline() if figures else None
+    if figures is None or headline is None or not math.isfinite(headline[0]):
+        return None
+    value, kind = headline
+    where = "holdout" if kind == "holdout" else "cross-validation"
+    return f"{metric_label(figures.primary)} {format_metric(value)} ({where})"
+
+
+def store_metadata(info: ModelInfo) -> dict[str, Any]:
+    """What to keep in the library's sidecar: the model's own metadata, or what is known."""
+    if info.metadata:
+        return info.metadata.to_plain()
+    return {
+        "task": info.task,
+        "target": info.target,
+        "model": {"estimator": info.estimator},
+        "versions": {"sklearn": info.file_sklearn_version},
+        "n_features": info.n_features,
+    }
+
+
+def library_frame(entries: Sequence[LibraryEntry]) -> pd.DataFrame:
+    """The model library as a display table: one row per entry."""
+    rows = []
+    for entry in entries:
+        rows.append(
+            {
+                "name": entry.name,
+                **_sidecar_facts(entry.metadata),
+                "size": human_size(entry.size_bytes),
+                "saved": entry.created_at[:19].replace("T", " "),
+            }
+        )
+    columns = ["name", "task", "target", "headline metric", "size", "saved", "scikit-learn"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _sidecar_facts(plain: dict[str, Any]) -> dict[str, str]:
+    """Task, target, headline and scikit-learn version from a sidecar's metadata: the model's
+    own record when it has one, else the few facts saved for a model made elsewhere."""
+    try:
+        meta, _ = ModelMetadata.from_plain(plain)
+    except MalformedMetadata:
+        versions = plain.get("versions")
+        version = versions.get("sklearn") if isinstance(versions, dict) else None
+        return {
+            "task": _text(plain.get("task")),
+            "target": _text(plain.get("target")),
+            "headline metric": "",
+            "scikit-learn": _text(version),
+        }
+    return {
+        "task": meta.task,
+        "target": meta.target,
+        "headline metric": headline_metric(meta) or "",
+        "scikit-learn": meta.versions.get("sklearn", ""),
+    }
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def human_size(n_bytes: int) -> str:
+    """1536 -> "1.5 KB"."""
+    size = float(n_bytes)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
+
+
+def metrics_frame(metrics: dict[str, float], baseline: dict[str, float]) -> pd.DataFrame:
+    """Model vs always-guess baseline, one row per metric, with which direction is better."""
+    rows = [
+        {
+            "metric": metric_label(name),
+            "model": value,
+            "baseline": baseline.get(name, np.nan),
+            "better when": "lower" if name in LOWER_IS_BETTER else "higher",
+        }
+        for name, value in metrics.items()
+    ]
+    return pd.DataFrame(rows, columns=["metric", "model", "baseline", "better when"])
+
+
+def cv_frame(cv_scores: dict[str, list[float]]) -> pd.DataFrame:
+    """Mean ± std of each metric over the cross-validation folds."""
+    rows = [
+        {
+            "metric": metric_label(name),
+            "mean": float(np.mean(folds)),
+            "std": float(np.std(folds)),
+            "folds": len(folds),
+        }
+        for name, folds in cv_scores.items()
+    ]
+    return pd.DataFrame(rows, columns=["metric", "mean", "std", "folds"])
+
+
+def leaderboard_frame(board: pd.DataFrame) -> pd.DataFrame:
+    """``compare_models``' ranking for display: rank, readable metric names, 3 decimals."""
+    shown = board.drop(columns=["model"]).round(3)
+    renamed = {}
+    for column in shown.columns:
+        metric, _, suffix = column.partition(" ")
+        if column not in ("name", "seconds"):
+            renamed[column] = f"{metric_label(metric)} {suffix}".strip()
+    shown = shown.rename(columns=renamed).rename(columns={"name": "model"})
+    shown.insert(0, "rank", range(1, len(shown) + 1))
+    return shown
+
+
+def default_target(columns: Sequence[str], preferred: str | None = None) -> str:
+    """The preferred target when the table has it, else the last column."""
+    return preferred if preferred is not None and preferred in columns else columns[-1]
+
+
+def file_stem(name: str) -> str:
+    """A safe file name stem from a model name: letters, digits, ``.-_`` kept, the rest ``_``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip()).strip("._")
+    return stem or "model"
+
+
+def predictions_csv(frame: pd.DataFrame) -> bytes:
+    """The predictions table as UTF-8 CSV bytes."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def drift_table(columns: pd.DataFrame) -> pd.DataFrame:
+    """``DriftReport.columns`` for display: flagged columns first, plain headers, a status word."""
+    table = columns.sort_values("flagged", ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "column": table["feature"],
+            "status": np.where(table["flagged"], "differs", "as in training"),
+            "kind": table["kind"],
+            "outside range": table["out_of_range"],
+            "unseen categories": table["unseen"],
+            "missing in training": table["missing_train"],
+            "missing here": table["missing_new"],
+            # Text, so "not computed" reads as a dash rather than "None".
+            "PSI": [f"{v:.2f}" if np.isfinite(v) else "–" for v in table["psi"]],
+            "note": table["note"],
+        }
+    ).reset_index(drop=True)
+
+
+def with_flag_column(shown: pd.DataFrame, row_flags: pd.Series, name: str) -> pd.DataFrame:
+    """``shown`` plus a column ``name``: each row's count of unusual values (by index)."""
+    out = shown.copy()
+    out[name] = row_flags.reindex(shown.index).fillna(0).astype(int).to_numpy()
+    return out
+
+
+def summary_range(feature_summary: Any) -> str:
+    """What a column looked like in training, in a few words ("3 to 9 (median 5)")."""
+    summary = feature_summary
+    if summary is None:
+        return ""
+    if summary.has_range:
+        return f"{summary.min:.4g} to {summary.max:.4g} (median {summary.median:.4g})"
+    if summary.categories:
+        seen = ", ".join(summary.category_values()[:5])
+        return seen + (" …" if summary.n_distinct > 5 else "")
+    if summary.first:
+        return f"{summary.first[:10]} to {(summary.last or '')[:10]}"
+    return ""

@@ -1,0 +1,54 @@
+"""What a session works with: its current table and its current model."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from lib.model_info import ModelInfo
+from lib.profile import ColumnProfile
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A table the person gave: its name, rows (n_rows x n_columns), content hash and column
+    profiles (empty when not profiled)."""
+
+    name: str
+    df: pd.DataFrame
+    sha: str
+    profiles: list[ColumnProfile] = field(default_factory=list)
+    suggested_target: str | None = None
+
+
+@dataclass(frozen=True)
+class CurrentModel:
+    """The model a session works with, where it came from, and what is known about it.
+
+    ``id`` is new for every model put in place, so per-model caches (file bytes, predictions)
+    can be keyed on it.
+    """
+
+    model: Any
+    info: ModelInfo
+    source: str
+    name: str
+    load_warnings: list[str] = field(default_factory=list)
+    result: Any = None  # the TrainingResult when it was trained in this session
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the person should know about the file: version skew, loader notes, a damaged
+        record."""
+        version = [self.info.version_warning] if self.info.version_warning else []
+        return version + list(self.load_warnings) + list(self.info.notes)

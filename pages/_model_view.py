@@ -1,0 +1,92 @@
+"""How the current model is shown: one-line caption, summary with its training summaries,
+and the compression choice shared by every model download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sklearn.utils import estimator_html_repr
+
+from lib.display import headline_metric, summary_range
+from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION
+from lib.records import CurrentModel
+
+
+def model_caption(current: CurrentModel) -> str:
+    """One line: estimator, task, target."""
+    info = current.info
+    parts = [info.estimator, info.task or "task unknown"]
+    if info.target:
+        parts.append(f"predicts '{info.target}'")
+    return " · ".join(parts)
+
+
+def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None:
+    """What the current model is and what it expects."""
+    info = current.info
+    st.markdown(f"**{current.name}** — {model_caption(current)}")
+    st.caption(f"Source: {current.source}")
+    for note in current.warnings:
+        st.warning(note)
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Expects**")
+        st.write(info.expectation)
+        if info.features and info.named_features:
+            n_rows = len(info.features)
+            st.dataframe(
+                features_frame(current), hide_index=True, height=min(38 + 35 * n_rows, 320)
+            )
+        if info.classes is not None:
+            st.markdown("**Classes:** " + ", ".join(f"`{c}`" for c in info.classes))
+    with right:
+        st.markdown("**Details**")
+        st.markdown(
+            "\n".join(f"- **{label}:** {value}" for label, value in details(current).items())
+        )
+    if diagram:
+        with st.expander("Pipeline diagram (scikit-learn)", expanded=False):
+            st.html(estimator_html_repr(current.model))
+
+
+def features_frame(current: CurrentModel) -> pd.DataFrame:
+    """One row per input column: name, kind, and what it looked like in training."""
+    rows = [
+        {"column": f.name, "kind": f.kind, "seen in training": summary_range(f.summary)}
+        for f in current.info.features or []
+    ]
+    return pd.DataFrame(rows, columns=["column", "kind", "seen in training"])
+
+
+def details(current: CurrentModel) -> dict[str, str]:
+    """Label -> text about the model, for the summary."""
+    info = current.info
+    meta = info.metadata
+    data = meta.training_data if meta else None
+    return {
+        "Steps": " → ".join(info.steps),
+        "Task": info.task or "unknown",
+        "Target": info.target or "unknown",
+        "Headline metric": headline_metric(meta) or "not recorded",
+        "Trained on": f"{data.name or 'a table'}, {data.rows:,} rows" if data else "not recorded",
+        "Created": (meta.created_at if meta and meta.created_at else "not recorded").replace(
+            "T", " "
+        ),
+        "scikit-learn": f"{info.file_sklearn_version or 'unknown'} in the file, "
+        f"{info.running_sklearn_version} running",
+    }
+
+
+def compression_choice(key: str) -> str:
+    """The compression select shared by every model download."""
+    names = list(COMPRESSIONS)
+    return st.selectbox(
+        "Compression",
+        names,
+        index=names.index(DEFAULT_COMPRESSION),
+        key=key,
+        help="zlib: small and quick (default). none: largest, fastest to load. "
+        "lzma/xz: smallest, slowest. Every choice opens with plain joblib.load. "
+        "Saving to the library uses the same choice.",
+    )

@@ -1,0 +1,73 @@
+"""What the Train page shows after training: figures beside the baseline, the
+cross-validation spread, warnings and a first plot of the held-out rows."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib import catalog, plots, training
+from lib.display import cv_frame, format_metric, metric_label
+from lib.metrics import LOWER_IS_BETTER
+from lib.schema import CLASSIFICATION
+
+
+def show_result(result: training.TrainingResult) -> None:
+    """Metrics beside the baseline, cross-validation spread, warnings and a first plot."""
+    label = catalog.get_model(result.task, result.model_key).label
+    st.success(
+        f"**{label}** predicts **{result.target}** ({result.task}), trained on "
+        f"{result.n_rows:,} rows in {result.seconds:.1f} s. It is now the current model.",
+        icon=":material/check_circle:",
+    )
+    for note in result.warnings:
+        st.warning(note)
+    links = st.columns(3)
+    links[0].page_link("pages/save.py", label="Save or download it", icon=":material/save:")
+    links[1].page_link("pages/predict.py", label="Predict with it", icon=":material/insights:")
+
+    if result.metrics:
+        st.subheader("On held-out rows, against always guessing")
+        shown = list(result.metrics.items())[:5]
+        for column, (name, value) in zip(st.columns(len(shown)), shown, strict=True):
+            base = result.baseline_metrics.get(name)
+            column.metric(
+                metric_label(name),
+                format_metric(value, name),
+                delta=None if base is None else f"{value - base:+.3f} vs baseline",
+                delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
+                help=f"Baseline (always guessing): {format_metric(base, name)}. "
+                + ("Lower is better." if name in LOWER_IS_BETTER else "Higher is better."),
+            )
+    else:
+        st.info("No rows were held out (test share 0), so there are no holdout figures.")
+
+    left, right = st.columns(2)
+    with left:
+        if result.cv_scores:
+            st.subheader("Cross-validation")
+            table = cv_frame(result.cv_scores)
+            table["mean ± std"] = [
+                f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"], strict=True)
+            ]
+            st.dataframe(table[["metric", "mean ± std", "folds"]], hide_index=True)
+            labels = {name: metric_label(name) for name in result.cv_scores}
+            st.plotly_chart(plots.cv_spread(result.cv_scores, labels), key="train_cv")
+        else:
+            st.info("Cross-validation was skipped (0 folds).")
+    with right:
+        holdout = result.holdout
+        if holdout is not None:
+            st.subheader("Held-out rows")
+            if result.task == CLASSIFICATION:
+                fig = plots.confusion_matrix(
+                    holdout.y_true, holdout.y_pred, labels=holdout.classes, target=result.target
+                )
+            else:
+                fig = plots.predicted_vs_actual(
+                    holdout.y_true, holdout.y_pred, target=result.target
+                )
+            st.plotly_chart(fig, key="train_first_plot")
+    if result.left_out:
+        with st.expander(f"{len(result.left_out)} column(s) not used"):
+            for name, reason in result.left_out.items():
+                st.markdown(f"- **{name}**: {reason}")

@@ -1,0 +1,106 @@
+"""The typed model metadata: what a file's record must hold, and what happens when it does not."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from lib.metadata import METADATA_ATTR, read_metadata
+from lib.model_info import describe_model
+from lib.safe_load._sandbox import smoke_input
+from lib.schema import MalformedMetadata, ModelMetadata, TrainingSummary
+
+
+@pytest.fixture(scope="module")
+def plain(trained) -> dict:
+    """A model's record as the file holds it (categorical and numeric columns)."""
+    return copy.deepcopy(getattr(trained("tips", "ridge").pipeline, METADATA_ATTR))
+
+
+def test_a_trained_models_record_round_trips(trained, plain):
+    parsed, warnings = ModelMetadata.from_plain(plain)
+    assert warnings == []
+    assert parsed == trained("tips", "ridge").metadata
+    assert parsed.to_plain() == plain
+    day = parsed.feature("day")
+    assert day is not None and day.kind == "categorical"
+    assert all(isinstance(value, str) and isinstance(n, int) for value, n in day.categories)
+    bill = parsed.feature("total_bill")
+    assert bill is not None and bill.has_range and bill.histogram is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda m: m.update(task="forecasting"), "unknown task 'forecasting'"),
+        (lambda m: m.pop("task"), "unknown task None"),
+        (lambda m: m.update(target=3), "the target is not text"),
+        (lambda m: m.update(features="day"), "features is not a list"),
+        (lambda m: m["features"][0].update(kind="image"), "unknown kind 'image'"),
+        (lambda m: m["features"][0].update(missing_share=2.0), "outside 0..1"),
+        (lambda m: m["features"].append(m["features"][0]), "listed twice"),
+        (lambda m: m.update(format="model-studio/9"), "unknown format"),
+    ],
+)
+def test_a_malformed_required_part_refuses_the_record(plain, change, reason):
+    broken = copy.deepcopy(plain)
+    change(broken)
+    with pytest.raises(MalformedMetadata, match=reason):
+        ModelMetadata.from_plain(broken)
+
+
+def test_a_malformed_categorical_summary_is_refused(plain):
+    broken = copy.deepcopy(plain)
+    day = next(f for f in broken["features"] if f["name"] == "day")
+    day["categories"] = ["Sun", "Sat"]  # values without counts
+    with pytest.raises(MalformedMetadata, match="not \\(value, count\\) pairs"):
+        ModelMetadata.from_plain(broken)
+
+
+def test_a_malformed_optional_part_is_dropped_with_a_warning(plain):
+    broken = copy.deepcopy(plain)
+    broken["metrics"] = {"holdout": {"r2": "high"}}
+    broken["versions"] = "1.9"
+    parsed, warnings = ModelMetadata.from_plain(broken)
+    assert parsed.figures is None and parsed.versions == {}
+    assert any(w.startswith("The file's figures were ignored") for w in warnings)
+    assert any(w.startswith("The file's versions were ignored") for w in warnings)
+    assert parsed.target == plain["target"]  # the rest is kept
+
+
+def test_a_model_with_a_damaged_record_is_described_as_one_made_elsewhere(trained, plain):
+    pipeline = copy.deepcopy(trained("tips", "ridge").pipeline)
+    setattr(pipeline, METADATA_ATTR, dict(plain, task="forecasting"))
+    read = read_metadata(pipeline)
+    assert read.metadata is None and "damaged" in read.warnings[0]
+    info = describe_model(pipeline)
+    assert info.task == "regression"  # from the estimator itself
+    assert info.metadata is None and info.notes == read.warnings
+    assert [f.kind for f in info.features] == ["unknown"] * len(plain["features"])
+
+
+def test_a_model_without_a_record_has_no_warnings(trained):
+    pipeline = copy.deepcopy(trained("tips", "ridge").pipeline)
+    delattr(pipeline, METADATA_ATTR)
+    assert read_metadata(pipeline) == read_metadata(object())
+    assert read_metadata(pipeline).warnings == []
+
+
+def test_the_checker_row_uses_typical_training_values(trained):
+    # The smoke row took a categorical column's first [value, count] pair as its value.
+    pipeline = trained("tips", "ridge").pipeline
+    row = smoke_input(pipeline)
+    day = trained("tips", "ridge").metadata.feature("day")
+    assert row["day"].iloc[0] == day.categories[0][0]
+    assert (
+        row["total_bill"].iloc[0] == trained("tips", "ridge").metadata.feature("total_bill").median
+    )
+    pipeline.predict(row)  # the row is one the model accepts
+
+
+def test_summaries_keep_the_file_format_for_dates():
+    summary = TrainingSummary(name="when", kind="datetime", first="2020-01-01T00:00:00")
+    plain = summary.to_plain()
+    assert plain["min"] == "2020-01-01T00:00:00" and plain["max"] is None
+    assert TrainingSummary.from_plain(plain) == summary
