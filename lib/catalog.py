@@ -15,9 +15,8 @@ from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_netwo
 from sklearn.calibration import CalibratedClassifierCV
 
 from lib.errors import TrainingError
+from lib.schema import CLASSIFICATION, REGRESSION, Task
 
-CLASSIFICATION, REGRESSION = "classification", "regression"
-TASKS = (CLASSIFICATION, REGRESSION)
 MAX_CLASSES = 50
 
 
@@ -42,7 +41,7 @@ class ModelSpec:
 
     key: str
     label: str
-    task: str
+    task: Task
     factory: Callable[..., Any]
     params: tuple[ParamSpec, ...] = ()
     fixed: dict[str, Any] = field(default_factory=dict)
@@ -290,7 +289,7 @@ def get_model(task: str, key: str) -> ModelSpec:
     raise TrainingError(f"There is no {task} model called '{key}'. Choose one of: {names}.")
 
 
-def infer_task(target: pd.Series) -> str:
+def infer_task(target: pd.Series) -> Task:
     """Classification for labels, booleans and small sets of integers; regression otherwise."""
     present = target.dropna()
     dtype = present.dtype

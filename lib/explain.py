@@ -9,10 +9,10 @@ import pandas as pd
 from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.pipeline import Pipeline
 
-from lib.catalog import CLASSIFICATION
 from lib.errors import PredictionError
 from lib.metrics import LABELS
 from lib.sampling import sample_indices
+from lib.schema import CLASSIFICATION
 
 IMPORTANCE_MAX_ROWS = 2_000
 PDP_MAX_ROWS = 1_000

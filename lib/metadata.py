@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from lib.profile import even_sample, finite_values, numeric_stats
+from lib.profile import finite_values, numeric_stats
+from lib.sampling import even_sample
 from lib.schema import FORMAT, Histogram, MalformedMetadata, ModelMetadata, TrainingSummary
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from lib.catalog import CLASSIFICATION
 from lib.errors import PredictionError
+from lib.schema import CLASSIFICATION
 
 # The figure used to rank models and headline a result, per task; higher is better.
 PRIMARY_METRIC = {CLASSIFICATION: "balanced_accuracy", "regression": "r2"}

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# Re-exported for lib.metadata, which imports it from here; new code imports lib.sampling.
-from lib.sampling import even_sample as even_sample
 from lib.sampling import shuffled_indices
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"

@@ -26,13 +26,14 @@ from sklearn.preprocessing import OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from lib import catalog, metadata
-from lib.catalog import CLASSIFICATION, ModelSpec
+from lib.catalog import ModelSpec
 from lib.errors import TrainingError
 from lib.metrics import LABELS, PRIMARY_METRIC, is_better, score
 from lib.preprocessing import build_preprocessor, feature_groups
 from lib.profile import ColumnProfile, profile_table
 from lib.sampling import shuffled_indices
 from lib.schema import (
+    CLASSIFICATION,
     CvFigure,
     EstimatorRecord,
     Figures,

@@ -3,13 +3,13 @@
 import streamlit as st
 
 from lib import catalog, training
-from lib.catalog import TASKS
 from lib.data import TABLE_EXTENSIONS
 from lib.display import default_target, leaderboard_frame, metric_label
 from lib.model_info import describe_model
 from lib.profile import profile_table, profiles_frame
 from lib.records import CurrentModel, TableData, sha256
 from lib.samples import SAMPLES
+from lib.schema import TASKS
 from pages import _state, _ui
 from pages._train_params import param_widget
 from pages._train_result import show_result

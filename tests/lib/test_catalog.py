@@ -20,8 +20,9 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
 
 from lib import catalog
-from lib.catalog import CLASSIFICATION, REGRESSION, get_model, infer_task, models_for
+from lib.catalog import get_model, infer_task, models_for
 from lib.errors import TrainingError, UserError
+from lib.schema import CLASSIFICATION, REGRESSION
 
 ALL_SPECS = [*catalog.REGRESSORS, *catalog.CLASSIFIERS]
 

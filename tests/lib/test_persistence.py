@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 
 from lib import catalog, metadata
-from lib.catalog import CLASSIFICATION, REGRESSION
 from lib.metadata import METADATA_ATTR, read_metadata
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION, dump_model
 from lib.sampling import even_sample
+from lib.schema import CLASSIFICATION, REGRESSION
 from lib.training import Options, train
 
 # Runs in a fresh ``python -I``: no project on sys.path, no PYTHONPATH, cwd = tmp_path.

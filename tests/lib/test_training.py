@@ -12,8 +12,8 @@ import pytest
 from sklearn import metrics as skm
 
 from lib import catalog, training
-from lib.catalog import CLASSIFICATION, REGRESSION
 from lib.errors import TrainingError, UserError
+from lib.schema import CLASSIFICATION, REGRESSION
 from lib.training import Options, compare_models, train
 
 REGRESSION_SAMPLES = ["diabetes", "tips", "gapminder"]
