@@ -1,4 +1,4 @@
-"""Drift of new rows against the training profile a model carries."""
+"""Drift of new rows against the training summaries a model carries."""
 
 import numpy as np
 import pandas as pd
@@ -70,8 +70,8 @@ def test_columns_missing_from_the_new_rows_are_skipped(tips_model):
 
 def test_a_moved_average_is_flagged_even_on_few_rows(tips_model):
     result, tips = tips_model
-    spec = result.metadata.feature("total_bill")
-    new = tips.head(60).assign(total_bill=lambda d: d["total_bill"] + 2 * spec.std)
+    bill = result.metadata.feature("total_bill")
+    new = tips.head(60).assign(total_bill=lambda d: d["total_bill"] + 2 * bill.std)
     row = drift_report(result.metadata.features, new).columns.set_index("feature")
     assert row.loc["total_bill", "flagged"]
     assert "average moved by +" in row.loc["total_bill", "note"]

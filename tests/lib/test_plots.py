@@ -354,13 +354,13 @@ def test_partial_dependence_plot_average_and_ice_lines(fitted, key, feature, cat
 
 def test_drift_overlay_numeric_shares_on_the_training_edges(fitted):
     frame, result = fitted("tips")
-    spec = result.metadata.feature("total_bill")
+    summary = result.metadata.feature("total_bill")
     new = frame["total_bill"] * 1.3
-    fig = plots.drift_overlay(spec, new)
+    fig = plots.drift_overlay(summary, new)
     train, fresh = fig.data
-    counts = np.asarray(spec.histogram.counts)
+    counts = np.asarray(summary.histogram.counts)
     assert np.allclose(arr(train.y), counts / counts.sum())
-    edges = np.asarray(spec.histogram.edges)
+    edges = np.asarray(summary.histogram.edges)
     inside = new[(new >= edges[0]) & (new <= edges[-1])]
     assert np.allclose(arr(fresh.y), np.histogram(inside, bins=edges)[0] / len(new))
     outside = len(new) - len(inside)
@@ -370,9 +370,9 @@ def test_drift_overlay_numeric_shares_on_the_training_edges(fitted):
 
 def test_drift_overlay_categorical_shares(fitted):
     frame, result = fitted("tips")
-    spec = result.metadata.feature("day")
+    summary = result.metadata.feature("day")
     new = pd.Series(["Sat"] * 6 + ["Mon"] * 2 + ["Fri"] * 2)
-    fig = plots.drift_overlay(spec, new)
+    fig = plots.drift_overlay(summary, new)
     train, fresh = fig.data
     expected = frame["day"].value_counts(normalize=True)
     assert list(train.x) == [*expected.index, "other"]
@@ -404,7 +404,7 @@ def big():
     }  # fmt: skip
 
 
-def _big_spec(big):
+def _big_summary(big):
     counts, edges = np.histogram(big["numeric"][:1000], bins=20)
     histogram = Histogram(edges=edges.tolist(), counts=counts.tolist())
     return TrainingSummary(name="x", kind="numeric", histogram=histogram)
@@ -458,7 +458,7 @@ BIG_BUILDERS = {
     ),
     "importance_bars": lambda b: plots.importance_bars(_big_importance(b)),
     "partial_dependence_plot": lambda b: plots.partial_dependence_plot(_big_dependence(b)),
-    "drift_overlay numeric": lambda b: plots.drift_overlay(_big_spec(b), b["numeric"] * 2),
+    "drift_overlay numeric": lambda b: plots.drift_overlay(_big_summary(b), b["numeric"] * 2),
     "drift_overlay categorical": lambda b: plots.drift_overlay(_big_categories(), b["words"]),
 }
 SAMPLED = {"predicted_vs_actual", "residuals_vs_predicted", "partial_dependence_plot"}
