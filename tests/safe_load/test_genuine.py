@@ -211,6 +211,14 @@ def test_not_a_model() -> None:
         load_model(pickle.dumps({"weights": [1, 2]}), sandbox=False)
 
 
+@pytest.mark.parametrize("data", [b"\x80\x02N)R.", b"\x80\x02N)\x81."], ids=["call", "create"])
+def test_none_as_the_callable_or_class_is_a_damaged_file(data: bytes) -> None:
+    """REDUCE / NEWOBJ on None: a malformed stream, not a refused gadget."""
+    with pytest.raises(ModelFileError, match="not a complete joblib or pickle") as info:
+        load_model(data, sandbox=False)
+    assert not isinstance(info.value, UnsafeModelError)
+
+
 def test_legacy_formats_refused() -> None:
     with pytest.raises(ModelFileError, match=r"0\.10"):
         load_model(b"ZF0x" + zlib.compress(b"junk"), sandbox=False)
