@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn import metrics as skm
 
 from lib.catalog import CLASSIFICATION
@@ -106,7 +107,7 @@ def is_better(metric: str, a: float, b: float) -> bool:
 
 
 def at_threshold(
-    y_true: np.ndarray, proba_pos: np.ndarray, pos_label: object, threshold: float
+    y_true: ArrayLike, proba_pos: ArrayLike, pos_label: object, threshold: float
 ) -> dict[str, float]:
     """Precision, recall, F1 and the confusion counts when predicting ``pos_label`` at
     ``proba_pos >= threshold``.

@@ -146,11 +146,11 @@ def predicted_vs_actual(
 
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
-    y_true = np.asarray(y_true, dtype="float64")
-    y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true), MAX_POINTS - 2)  # the y = x line takes 2 points
-    x, y = y_true[rows], y_pred[rows]
-    fig = go.Figure(_row_scatter(x, y, _row_ids(row_ids, len(y_true))[rows], "actual", "predicted"))
+    actual = np.asarray(y_true, dtype="float64")
+    predicted = np.asarray(y_pred, dtype="float64")
+    rows = sample_indices(len(actual), MAX_POINTS - 2)  # the y = x line takes 2 points
+    x, y = actual[rows], predicted[rows]
+    fig = go.Figure(_row_scatter(x, y, _row_ids(row_ids, len(actual))[rows], "actual", "predicted"))
     finite = np.concatenate([x, y])
     finite = finite[np.isfinite(finite)]
     if finite.size:
@@ -161,7 +161,7 @@ def predicted_vs_actual(
                 line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
             )
         )  # fmt: skip
-    title = sampled_title("Predicted vs actual", len(rows), len(y_true))
+    title = sampled_title("Predicted vs actual", len(rows), len(actual))
     return _layout(fig, title, f"actual {target}", f"predicted {target}")
 
 
@@ -176,14 +176,14 @@ def residuals_vs_predicted(
 
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
-    y_true = np.asarray(y_true, dtype="float64")
-    y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true))
-    residual = y_true[rows] - y_pred[rows]
-    ids = _row_ids(row_ids, len(y_true))[rows]
-    fig = go.Figure(_row_scatter(y_pred[rows], residual, ids, "predicted", "residual"))
+    actual = np.asarray(y_true, dtype="float64")
+    predicted = np.asarray(y_pred, dtype="float64")
+    rows = sample_indices(len(actual))
+    residual = actual[rows] - predicted[rows]
+    ids = _row_ids(row_ids, len(actual))[rows]
+    fig = go.Figure(_row_scatter(predicted[rows], residual, ids, "predicted", "residual"))
     fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
-    title = sampled_title("Residuals vs predicted", len(rows), len(y_true))
+    title = sampled_title("Residuals vs predicted", len(rows), len(actual))
     return _layout(fig, title, f"predicted {target}", f"residual: actual − predicted {target}")
 
 
@@ -275,7 +275,7 @@ def _feature_bins(values: pd.Series, bins: int) -> pd.Series:
             order = [_num(v) for v in distinct]
         else:
             cut, edges = pd.qcut(numbers, q=bins, duplicates="drop", retbins=True)
-            order = [f"{_num(a)} to {_num(b)}" for a, b in itertools.pairwise(edges)]
+            order = [f"{_num(float(a))} to {_num(float(b))}" for a, b in itertools.pairwise(edges)]
             labels = pd.Series(np.asarray(order, dtype=object)[cut.cat.codes], dtype=object)
             labels[cut.cat.codes.to_numpy() < 0] = None
     else:
@@ -321,11 +321,11 @@ def prediction_distribution(
     numbers = numbers[np.isfinite(numbers)]
     if numbers.size == 0:
         return _layout(go.Figure(), "No finite predictions to plot", name, "rows")
-    counts, edges = np.histogram(numbers, bins=bins)
+    heights, edges = np.histogram(numbers, bins=bins)
     centres = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(
         go.Bar(
-            x=centres, y=counts, width=np.diff(edges), name="rows", marker={"color": PALETTE[0]},
+            x=centres, y=heights, width=np.diff(edges), name="rows", marker={"color": PALETTE[0]},
             customdata=np.stack([edges[:-1], edges[1:]], axis=1),
             hovertemplate="%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} rows"
             "<extra></extra>",
@@ -725,6 +725,7 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
     lines = lines[sample_indices(n_all, max(1, (MAX_POINTS - len(grid)) // (len(grid) + 1)))]
     n_lines = len(lines)
     fig = go.Figure()
+    x: list[str] | np.ndarray
     if dep.categorical:
         x = [str(v) for v in grid]
         if n_lines:
