@@ -10,7 +10,6 @@ import os
 import pickle
 import random
 import struct
-import time
 import tracemalloc
 import zlib
 
@@ -113,16 +112,16 @@ def test_other_sklearn_version_warns(monkeypatch, dump) -> None:
 SMALL = Limits(max_inflated_bytes=1 << 20, max_item_bytes=1 << 20)
 
 
-def _refused_fast(data: bytes, limits: Limits = SMALL) -> ModelFileError:
+def _refused_cheaply(data: bytes, limits: Limits = SMALL) -> ModelFileError:
+    """Refused without ever holding what the file declares (peak memory, not time, is checked:
+    time depends on how busy the machine is)."""
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(ModelFileError) as info:
             load_model(data, limits=limits, sandbox=False)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 3
     assert peak < 16 * (1 << 20)
     return info.value
 
@@ -132,7 +131,7 @@ def test_decompression_bomb_refused(method: str) -> None:
     raw = b"\x00" * (64 << 20)
     buf = io.BytesIO()
     joblib.dump(raw, buf, compress=(method, 3))
-    error = _refused_fast(buf.getvalue())
+    error = _refused_cheaply(buf.getvalue())
     assert "too big" in str(error)
 
 
@@ -140,7 +139,7 @@ def test_huge_declared_array_refused() -> None:
     from joblib.numpy_pickle import NumpyArrayWrapper
 
     wrapper = NumpyArrayWrapper(np.ndarray, (10**6, 10**6), "C", np.dtype("f8"))
-    error = _refused_fast(pickle.dumps(wrapper, protocol=4), Limits())
+    error = _refused_cheaply(pickle.dumps(wrapper, protocol=4), Limits())
     assert "too big" in str(error)
 
 
@@ -148,18 +147,18 @@ def test_array_larger_than_file_refused() -> None:
     from joblib.numpy_pickle import NumpyArrayWrapper
 
     wrapper = NumpyArrayWrapper(np.ndarray, (1000,), "C", np.dtype("f8"))
-    _refused_fast(pickle.dumps(wrapper, protocol=4), Limits())
+    _refused_cheaply(pickle.dumps(wrapper, protocol=4), Limits())
 
 
 @pytest.mark.parametrize("opcode", [b"\x8e", b"\x96", b"\x8d"])  # BINBYTES8, BYTEARRAY8, UNICODE8
 def test_huge_declared_bytes_refused(opcode: bytes) -> None:
     data = b"\x80\x05" + opcode + struct.pack("<Q", 2**40) + b"x" * 16 + b"."
-    _refused_fast(data, Limits())
+    _refused_cheaply(data, Limits())
 
 
 def test_huge_frame_refused() -> None:
     data = b"\x80\x04\x95" + struct.pack("<Q", 2**40) + b"N."
-    _refused_fast(data, Limits())
+    _refused_cheaply(data, Limits())
 
 
 def test_limits_from_env() -> None:
@@ -303,10 +302,9 @@ def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
 
 def test_sandbox_turns_hang_into_refusal(dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
-    start = time.perf_counter()
+    # The child sleeps for hours: only the 1 s timeout can end this, and its message says so.
     with pytest.raises(UnsafeModelError, match="did not finish"):
         check_in_child(dump(model), Limits(child_timeout_s=1), _test_crash="hang")
-    assert time.perf_counter() - start < 10
 
 
 def test_sandbox_turns_out_of_memory_into_refusal(dump) -> None:

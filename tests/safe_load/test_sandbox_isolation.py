@@ -30,5 +30,5 @@ def test_the_sandbox_child_does_not_import_the_main_script(tmp_path):
             """
         )
     )
-    subprocess.run([sys.executable, str(script)], check=True, timeout=120, cwd=tmp_path)
+    subprocess.run([sys.executable, str(script)], check=True, timeout=300, cwd=tmp_path)
     assert marker.read_text().split() == ["__main__"]
