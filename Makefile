@@ -24,15 +24,15 @@ run: $(VENV)/.runtime
 browser:
 	@bash scripts/install_chromium.sh
 
-## Lint, then the whole suite (lib, AppTest and the browser journey).
-test: $(VENV)/.dev browser
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+## Lint (ruff, mypy), then the whole suite (lib, AppTest, safe loader, the browser journey).
+test: lint browser
 	$(PY) -m pytest -n 2 --dist loadfile
 
+## ruff (lint and format) on everything, mypy on lib/ (settings in pyproject.toml).
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
@@ -47,4 +47,4 @@ screenshots: $(VENV)/.dev browser
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
