@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint format bench screenshots browser clean
+.PHONY: run test test-fast lint format bench screenshots browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ browser:
 ## Lint (ruff, mypy), then the whole suite (lib, AppTest, safe loader, the browser journey).
 test: lint browser
 	$(PY) -m pytest -n 2 --dist loadfile
+
+## The quick loop while working: lib, AppTest and safe-loader tests, without the browser
+## tests and those marked slow (about a minute on 2 cores). `make test` runs everything.
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -n 2 -m "not e2e and not slow"
 
 ## ruff (lint and format) on everything, mypy on lib/ (settings in pyproject.toml).
 lint: $(VENV)/.dev

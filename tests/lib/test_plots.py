@@ -469,6 +469,7 @@ BIG_BUILDERS = {
 SAMPLED = {"predicted_vs_actual", "residuals_vs_predicted", "partial_dependence_plot"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BIG_BUILDERS))
 def test_300k_rows_draw_at_most_50k_points(big, name):
     fig = BIG_BUILDERS[name](big)
@@ -480,6 +481,7 @@ def test_300k_rows_draw_at_most_50k_points(big, name):
         assert re.search(r"random sample of [\d,]+ of 300,000 rows", title)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("multiclass", [True, False])
 def test_300k_curves_are_thinned_but_the_auc_is_exact(big, multiclass):
     y, proba, classes = (

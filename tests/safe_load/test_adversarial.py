@@ -51,7 +51,10 @@ LONG_LIVED_MARKERS = ("forkserver", "resource_tracker")
 def _params() -> list:
     params = []
     for item in REGISTRY.values():
-        marks = [pytest.mark.slow] if "slow" in item.tags or item.sandbox else []
+        # Sandboxed loads start processes and bombs inflate or allocate up to the caps: seconds
+        # each, so they run in the full suite only (`make test`), not in `make test-fast`.
+        slow = "slow" in item.tags or item.sandbox or item.family == "bomb"
+        marks = [pytest.mark.slow] if slow else []
         params.append(pytest.param(item, id=item.name, marks=marks))
     return params
 

@@ -41,6 +41,7 @@ def assert_same_predictions(data: bytes, X: object) -> LoadedModel:
     return loaded
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("corpus_id", corpus_ids())
 def test_corpus_default_joblib_dump(corpus_id: str, dump) -> None:
     model, X = build_one(corpus_id)
@@ -75,6 +76,7 @@ def test_joblib_dump_protocols(protocol: int, representative, dump) -> None:
     assert_same_predictions(dump(model, protocol=protocol), X)
 
 
+@pytest.mark.slow
 def test_joblib_tutorial_linear_regression(tmp_path) -> None:
     from sklearn.linear_model import LinearRegression
 
@@ -126,6 +128,7 @@ def _refused_cheaply(data: bytes, limits: Limits = SMALL) -> ModelFileError:
     return info.value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["zlib", "gzip", "lzma", "xz", "bz2", "lz4"])
 def test_decompression_bomb_refused(method: str) -> None:
     raw = b"\x00" * (64 << 20)
@@ -293,6 +296,7 @@ def test_tree_node_pointing_outside_message() -> None:
 # ---- sandbox -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crash", ["segfault", "abort"])
 def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
@@ -300,6 +304,7 @@ def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
         check_in_child(dump(model), Limits(), _test_crash=crash)
 
 
+@pytest.mark.slow
 def test_sandbox_turns_hang_into_refusal(dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
     # The child sleeps for hours: only the 1 s timeout can end this, and its message says so.
@@ -307,6 +312,7 @@ def test_sandbox_turns_hang_into_refusal(dump) -> None:
         check_in_child(dump(model), Limits(child_timeout_s=1), _test_crash="hang")
 
 
+@pytest.mark.slow
 def test_sandbox_turns_out_of_memory_into_refusal(dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
     with pytest.raises(ModelFileError, match="memory"):
