@@ -113,6 +113,7 @@ def test_every_tab_draws_on_labelled_rows(at, tips_model, tips_csv):
     assert any(t.startswith("Distribution of predictions") for t in titles(at))
 
 
+@pytest.mark.slow  # the browser journey opens What-if too
 def test_what_if_starts_from_the_row_and_follows_changes(at, tips_model, tips, tips_csv):
     explore(at, tips_model, "tips.csv", tips_csv)
     open_tab(at, "What-if")

@@ -116,8 +116,10 @@ def fitted():
     return get
 
 
-REGRESSION = ["tips", "diabetes", "gapminder"]
-CLASSIFICATION = ["iris", "wine", "breast_cancer"]
+# tips, iris (multiclass) and breast_cancer (binary) in `make test-fast`; all in `make test`.
+SLOW = pytest.mark.slow
+REGRESSION = ["tips", pytest.param("diabetes", marks=SLOW), pytest.param("gapminder", marks=SLOW)]
+CLASSIFICATION = ["iris", pytest.param("wine", marks=SLOW), "breast_cancer"]
 
 
 @pytest.mark.parametrize("key", REGRESSION)
