@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint format bench screenshots browser clean
+.PHONY: run test test-fast lint format bench screenshots browser clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,15 +24,20 @@ run: $(VENV)/.runtime
 browser:
 	@bash scripts/install_chromium.sh
 
-## Lint, then the whole suite (lib, AppTest and the browser journey).
-test: $(VENV)/.dev browser
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+## Lint (ruff, mypy), then the whole suite (lib, AppTest, safe loader, the browser journey).
+test: lint browser
 	$(PY) -m pytest -n 2 --dist loadfile
 
+## The quick loop while working: lib, AppTest and safe-loader tests, without the browser
+## tests and those marked slow (about a minute on 2 cores). `make test` runs everything.
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -n 2 -m "not e2e and not slow"
+
+## ruff (lint and format) on everything, mypy on lib/ (settings in pyproject.toml).
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
@@ -47,4 +52,4 @@ screenshots: $(VENV)/.dev browser
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -334,7 +334,8 @@ def _read_json_lines(text: str, filename: str) -> pd.DataFrame:
 
 def _clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Give every column a unique, non-empty string name (as pandas' own CSV reader does)."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for position, column in enumerate(frame.columns):
         name = str(column).strip() if column is not None else ""
         if not name or name.lower() == "nan":

@@ -80,9 +80,9 @@ def _model_importance(model: object) -> Importance | None:
     estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
     values = getattr(estimator, "feature_importances_", None)
     note = "The model's own impurity-based importances (of the columns after preprocessing)."
-    if values is None and getattr(estimator, "coef_", None) is not None:
-        coef = np.atleast_2d(np.asarray(estimator.coef_, dtype=float))
-        values = np.abs(coef).mean(axis=0)
+    coef = getattr(estimator, "coef_", None) if values is None else None
+    if coef is not None:
+        values = np.abs(np.atleast_2d(np.asarray(coef, dtype=float))).mean(axis=0)
         note = (
             "The size of the model's weights on the columns after preprocessing (comparable "
             "when the columns are scaled)."

@@ -181,7 +181,7 @@ def now_iso() -> str:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
-def to_plain(value: object) -> object:
+def to_plain(value: Any) -> Any:
     """``value`` with numpy scalars and arrays turned into plain Python values, NaN kept."""
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn import metrics as skm
 
 from lib.errors import PredictionError
@@ -34,7 +37,7 @@ def score(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     proba: np.ndarray | None = None,
-    classes: np.ndarray | None = None,
+    classes: Sequence[Any] | np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every figure that applies to ``task``.
 
@@ -81,7 +84,10 @@ def _regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
 
 def _classification(
-    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, classes: np.ndarray | None
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    proba: np.ndarray | None,
+    classes: Sequence[Any] | np.ndarray | None,
 ) -> dict[str, float]:
     result = {
         "accuracy": skm.accuracy_score(y_true, y_pred),
@@ -106,7 +112,7 @@ def is_better(metric: str, a: float, b: float) -> bool:
 
 
 def at_threshold(
-    y_true: np.ndarray, proba_pos: np.ndarray, pos_label: object, threshold: float
+    y_true: ArrayLike, proba_pos: ArrayLike, pos_label: object, threshold: float
 ) -> dict[str, float]:
     """Precision, recall, F1 and the confusion counts when predicting ``pos_label`` at
     ``proba_pos >= threshold``.

@@ -180,10 +180,10 @@ def _sampled_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """At most ``limit`` of the n rows, at random (``sample_indices``): their actual and
     predicted values (float64) and row ids, each (n_shown,), and n."""
-    y_true = np.asarray(y_true, dtype="float64")
-    y_pred = np.asarray(y_pred, dtype="float64")
-    rows = sample_indices(len(y_true), limit)
-    return y_true[rows], y_pred[rows], _row_ids(row_ids, len(y_true))[rows], len(y_true)
+    actual = np.asarray(y_true, dtype="float64")
+    predicted = np.asarray(y_pred, dtype="float64")
+    rows = sample_indices(len(actual), limit)
+    return actual[rows], predicted[rows], _row_ids(row_ids, len(actual))[rows], len(actual)
 
 
 def _row_scatter(
@@ -274,7 +274,7 @@ def _feature_bins(values: pd.Series, bins: int) -> pd.Series:
             order = [_num(v) for v in distinct]
         else:
             cut, edges = pd.qcut(numbers, q=bins, duplicates="drop", retbins=True)
-            order = [f"{_num(a)} to {_num(b)}" for a, b in itertools.pairwise(edges)]
+            order = [f"{_num(float(a))} to {_num(float(b))}" for a, b in itertools.pairwise(edges)]
             labels = pd.Series(np.asarray(order, dtype=object)[cut.cat.codes], dtype=object)
             labels[cut.cat.codes.to_numpy() < 0] = None
     else:
@@ -320,11 +320,11 @@ def prediction_distribution(
     numbers = numbers[np.isfinite(numbers)]
     if numbers.size == 0:
         return _layout(go.Figure(), "No finite predictions to plot", name, "rows")
-    counts, edges = np.histogram(numbers, bins=bins)
+    heights, edges = np.histogram(numbers, bins=bins)
     centres = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(
         go.Bar(
-            x=centres, y=counts, width=np.diff(edges), name="rows", marker={"color": PALETTE[0]},
+            x=centres, y=heights, width=np.diff(edges), name="rows", marker={"color": PALETTE[0]},
             customdata=np.stack([edges[:-1], edges[1:]], axis=1),
             hovertemplate="%{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,} rows"
             "<extra></extra>",
@@ -723,6 +723,7 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
     lines = lines[sample_indices(n_all, max(1, (MAX_POINTS - len(grid)) // (len(grid) + 1)))]
     n_lines = len(lines)
     fig = go.Figure()
+    x: list[str] | np.ndarray
     if dep.categorical:
         x = [str(v) for v in grid]
         if n_lines:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,16 @@ def profiles_frame(profiles: list[ColumnProfile]) -> pd.DataFrame:
     )
 
 
+class _Counts(TypedDict):
+    """The ``ColumnProfile`` fields every kind of column has."""
+
+    name: str
+    dtype: str
+    n_rows: int
+    n_missing: int
+    n_distinct: int
+
+
 def profile_column(series: pd.Series, n_rows: int | None = None) -> ColumnProfile:
     """Profile one column. ``n_rows`` is the full table's length when ``series`` is a sample."""
     name = str(series.name)
@@ -91,7 +102,7 @@ def profile_column(series: pd.Series, n_rows: int | None = None) -> ColumnProfil
     n_missing = int(series.isna().sum())
     present = series.dropna()
     n_distinct = int(present.nunique())
-    base = {
+    base: _Counts = {
         "name": name,
         "dtype": str(series.dtype),
         "n_rows": n_rows,

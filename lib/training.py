@@ -129,7 +129,7 @@ def prepare(
         raise TrainingError(f"There is no column '{target}'. Choose the target from the list.")
     profiles = profiles or profile_table(df)
     by_name = {p.name: p for p in profiles}
-    left_out = {p.name: p.reason for p in profiles if not p.usable and p.name != target}
+    left_out = {p.name: p.reason or "" for p in profiles if not p.usable and p.name != target}
     if features is None:
         features = [p.name for p in profiles if p.usable and p.name != target]
     else:
@@ -155,6 +155,11 @@ def prepare(
     if not is_task(task):
         raise TrainingError(f"Unknown task {task!r}: choose classification or regression.")
     y = _fitted_target(raw_y, task)
+    if y is None:
+        raise TrainingError(
+            f"Regression needs a numeric target, but '{target}' holds text such as "
+            f"{raw_y.iloc[0]!r}. Choose classification, or a numeric target."
+        )
 
     classes = None
     if task == CLASSIFICATION:
@@ -169,11 +174,6 @@ def prepare(
                 f"The target '{target}' has {len(classes)} different values, too many classes "
                 f"(the limit is {catalog.MAX_CLASSES}). If it is a number, choose regression."
             )
-    elif y is None:
-        raise TrainingError(
-            f"Regression needs a numeric target, but '{target}' holds text such as "
-            f"{raw_y.iloc[0]!r}. Choose classification, or a numeric target."
-        )
     elif y.min() == y.max():
         raise TrainingError(
             f"The target '{target}' has the same value in every row; there is nothing to "
@@ -306,20 +306,22 @@ def compare_models(
     )
     folds = _folds(problem, Options(cv_folds=max(options.cv_folds, 2), test_size=0.0))
     primary = PRIMARY_METRIC[problem.task]
-    rows = []
+    board_rows: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
         report(i / len(specs), f"Cross-validating {spec.label}")
         pipeline = make_pipeline(problem, spec, Options(random_state=options.random_state))
         started = time.perf_counter()
         fold_scores = _cross_validate(pipeline, problem, folds)
-        row = {"model": spec.key, "name": spec.label}
+        row: dict[str, Any] = {"model": spec.key, "name": spec.label}
         row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
         row[f"{primary} std"] = float(np.std(fold_scores[primary]))
         row |= {name: float(np.mean(v)) for name, v in fold_scores.items() if name != primary}
         row["seconds"] = time.perf_counter() - started
-        rows.append(row)
+        board_rows.append(row)
     report(1.0, "Done")
-    board = pd.DataFrame(rows).sort_values(f"{primary} mean", ascending=False, ignore_index=True)
+    board = pd.DataFrame(board_rows).sort_values(
+        f"{primary} mean", ascending=False, ignore_index=True
+    )
     board.attrs["sampled"] = COMPARE_SAMPLE_ROWS if sampled else 0
     board.attrs["primary"] = primary
     return board

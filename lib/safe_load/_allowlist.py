@@ -23,7 +23,9 @@ from __future__ import annotations
 import importlib
 import logging
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -621,9 +623,9 @@ class AllowList:
     """
 
     by_name: dict[Pair, object] = field(default_factory=dict)
-    guarded: dict[int, object] = field(default_factory=dict)
-    callables: dict[int, object] = field(default_factory=dict)
-    classes: dict[int, object] = field(default_factory=dict)
+    guarded: dict[int, Callable[..., Any]] = field(default_factory=dict)
+    callables: dict[int, Callable[..., Any]] = field(default_factory=dict)
+    classes: dict[int, type] = field(default_factory=dict)
     values: dict[int, object] = field(default_factory=dict)
     instance_types: set[type] = field(default_factory=set)
     class_functions: dict[int, object] = field(default_factory=dict)
@@ -648,7 +650,8 @@ def _resolve(pair: Pair) -> object | None:
 def build() -> AllowList:
     """Import the listed objects and return the lookup tables."""
     allow = AllowList()
-    tiers = (
+    # Values typed Any: the class tiers fill ``classes`` (all of them are classes).
+    tiers: tuple[tuple[list[Pair], dict[int, Any] | None], ...] = (
         (GUARDED, allow.guarded),
         (CALLABLES, allow.callables),
         (ESTIMATOR_CLASSES, allow.classes),

@@ -92,7 +92,7 @@ def _check_expanded_size(root: int, graph: dict[int, tuple[int, list[int]]], cap
 def _children(obj: object, ctx: LoadContext, sparse: tuple[type, ...]) -> list | tuple:
     allow = ctx.allow
     kind = type(obj)
-    if kind is dict or isinstance(obj, dict):
+    if type(obj) is dict or isinstance(obj, dict):
         return [*obj.keys(), *obj.values(), *_instance_dict(obj, ctx)]
     if kind in _SEQUENCES:
         return obj  # type: ignore[return-value]

@@ -10,7 +10,8 @@ import copyreg
 import functools
 import re
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,11 @@ from ._allowlist import CYTHON_INSTANCE_TYPES
 from ._context import LoadContext
 from ._messages import bad_state, refuse
 
-Guard = Callable[[LoadContext, object, tuple], object]
+#: ``guard(ctx, func, args)``: ``func`` is the allow-listed callable the guard stands for.
+Guard = Callable[[LoadContext, Callable[..., Any], tuple], object]
+
+#: ``np.dtype.fields``: name -> (dtype, offset) or (dtype, offset, title).
+_Fields = Mapping[str, tuple[np.dtype, int] | tuple[np.dtype, int, Any]]
 
 _DTYPE_SPEC = re.compile(r"[<>|=]?[A-Za-z?][0-9]{0,9}(\[[A-Za-z0-9]{1,6}\])?")
 # Bound methods a genuine file stores (HistGradientBoosting's early-stopping scorer keeps
@@ -66,7 +71,7 @@ def need_dtype(ctx: LoadContext, dtype: object, what: str, allow_object: bool = 
 # ---- REDUCE guards --------------------------------------------------------------------------
 
 
-def _getattr(ctx: LoadContext, func: object, args: tuple) -> object:
+def _getattr(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) != 2 or type(args[1]) is not str:
         raise _fail("call getattr in an unusual way")
     obj, name = args
@@ -80,7 +85,7 @@ def _getattr(ctx: LoadContext, func: object, args: tuple) -> object:
     return result
 
 
-def _reconstructor(ctx: LoadContext, func: object, args: tuple) -> object:
+def _reconstructor(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) != 3:
         raise _fail("call copyreg._reconstructor in an unusual way")
     cls, base, state = args
@@ -95,31 +100,32 @@ def _reconstructor(ctx: LoadContext, func: object, args: tuple) -> object:
         raise _fail("rebuild an object with unusual arguments")
     if base is not object and type(state) is not base:
         raise _fail("rebuild a container with unusual arguments")
-    return copyreg._reconstructor(cls, base, state)
+    # copyreg._reconstructor is undocumented, so typeshed leaves it out.
+    return copyreg._reconstructor(cls, base, state)  # type: ignore[attr-defined]
 
 
-def _bytes(ctx: LoadContext, func: object, args: tuple) -> object:
+def _bytes(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if args == () or (len(args) == 1 and type(args[0]) is bytes):
         return func(*args)
     raise _fail("call bytes() with a size or unusual arguments")
 
 
-def _dict(ctx: LoadContext, func: object, args: tuple) -> object:
+def _dict(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if args == () or (len(args) == 1 and type(args[0]) in (dict, list)):
         return dict(*args)
     raise _fail("call dict() with unusual arguments")
 
 
-def _encode(ctx: LoadContext, func: object, args: tuple) -> object:
+def _encode(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) == 2 and type(args[0]) is str and args[1] in _LATIN1:
         return args[0].encode("latin-1")
     raise _fail("call _codecs.encode with an unusual encoding")
 
 
-def _partial(ctx: LoadContext, func: object, args: tuple) -> object:
+def _partial(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) < 1 or not is_allowed_function(ctx, args[0]):
         raise _fail("wrap a function that is not on the allow-list in functools.partial")
-    return functools.partial(*args)
+    return functools.partial(args[0], *args[1:])
 
 
 def is_allowed_function(ctx: LoadContext, obj: object) -> bool:
@@ -127,7 +133,7 @@ def is_allowed_function(ctx: LoadContext, obj: object) -> bool:
     return ctx.allow.values.get(id(obj)) is obj and not isinstance(obj, type)
 
 
-def _dtype(ctx: LoadContext, func: object, args: tuple) -> object:
+def _dtype(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if (
         len(args) == 3
         and type(args[0]) is str
@@ -142,13 +148,13 @@ def _dtype(ctx: LoadContext, func: object, args: tuple) -> object:
     raise _fail("build a numpy data type in an unusual way")
 
 
-def _reconstruct(ctx: LoadContext, func: object, args: tuple) -> object:
+def _reconstruct(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) == 3 and args[0] is np.ndarray and args[1] == (0,) and args[2] in (b"b", "b"):
         return func(np.ndarray, (0,), b"b")
     raise _fail("build a numpy array in an unusual way")
 
 
-def _mareconstruct(ctx: LoadContext, func: object, args: tuple) -> object:
+def _mareconstruct(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if (
         len(args) == 4
         and args[0] is np.ma.MaskedArray
@@ -160,7 +166,7 @@ def _mareconstruct(ctx: LoadContext, func: object, args: tuple) -> object:
     raise _fail("build a masked array in an unusual way")
 
 
-def _scalar(ctx: LoadContext, func: object, args: tuple) -> object:
+def _scalar(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) == 2 and type(args[1]) is bytes:
         dtype = need_dtype(ctx, args[0], "a numpy scalar")
         if len(args[1]) == dtype.itemsize:
@@ -168,7 +174,7 @@ def _scalar(ctx: LoadContext, func: object, args: tuple) -> object:
     raise _fail("build a numpy scalar in an unusual way")
 
 
-def _frombuffer(ctx: LoadContext, func: object, args: tuple) -> object:
+def _frombuffer(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) != 4 or not isinstance(args[0], bytes | bytearray | memoryview):
         raise _fail("build a numpy array from a buffer in an unusual way")
     buf, dtype, shape, order = args
@@ -179,7 +185,7 @@ def _frombuffer(ctx: LoadContext, func: object, args: tuple) -> object:
     return func(buf, dtype, shape, order)
 
 
-def _bit_generator_ctor(ctx: LoadContext, func: object, args: tuple) -> object:
+def _bit_generator_ctor(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     if len(args) == 1 and _is_bit_generator_spec(ctx, args[0]):
         return func(args[0])
     raise _fail("create an unknown random number generator")
@@ -195,7 +201,7 @@ def _is_bit_generator_spec(ctx: LoadContext, spec: object) -> bool:
     )
 
 
-def _state_ctor(ctx: LoadContext, func: object, args: tuple) -> object:
+def _state_ctor(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     from numpy.random.bit_generator import BitGenerator
 
     if len(args) in (1, 2):
@@ -210,7 +216,7 @@ def _state_ctor(ctx: LoadContext, func: object, args: tuple) -> object:
 
 
 def _pyx_unpickle_for(module: str, cls_name: str) -> Guard:
-    def guard(ctx: LoadContext, func: object, args: tuple) -> object:
+    def guard(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
         cls = ctx.allow.by_name.get((module, cls_name))
         if len(args) == 3 and cls is not None and args[0] is cls:
             return func(*args)
@@ -220,7 +226,7 @@ def _pyx_unpickle_for(module: str, cls_name: str) -> Guard:
 
 
 def _new_obj_of(module: str, *class_names: str) -> Guard:
-    def guard(ctx: LoadContext, func: object, args: tuple) -> object:
+    def guard(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
         allowed = [ctx.allow.by_name.get((module, n)) for n in class_names]
         if len(args) == 1 and any(args[0] is c for c in allowed if c is not None):
             return func(args[0])
@@ -234,7 +240,7 @@ _DIST_METRICS = tuple(
 )
 
 
-def _tree(ctx: LoadContext, func: object, args: tuple) -> object:
+def _tree(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
     from ._validate import check_tree_args
 
     check_tree_args(args)
@@ -302,27 +308,37 @@ def build_dtype(ctx: LoadContext, inst: np.dtype, state: object) -> None:
     """Apply a dtype's state, then refuse it unless it equals a dtype numpy builds itself."""
     if type(state) is not tuple or len(state) not in (8, 9):
         raise bad_state("a data type's saved state has an unusual layout")
-    inst.__setstate__(state)
+    inst.__setstate__(state)  # type: ignore[attr-defined]  # numpy's stubs omit it
     if not _dtype_is_sane(inst):
         raise bad_state("a data type in the file is inconsistent")
+    fields: _Fields = inst.fields or {}  # set whenever names is
     for name in inst.names or ():
-        ctx.seal(inst.fields[name][0])  # field layouts were checked against the parent
+        ctx.seal(fields[name][0])  # field layouts were checked against the parent
     if inst.subdtype is not None:
         ctx.seal(inst.subdtype[0])
 
 
 def _dtype_is_sane(d: np.dtype) -> bool:
+    ref: np.dtype | None
     try:
         if d.metadata is not None:
             return False
         if d.names is not None:
-            offsets = [d.fields[n][1] for n in d.names]
-            formats = [d.fields[n][0] for n in d.names]
+            fields: _Fields = d.fields or {}  # set whenever names is
+            offsets = [fields[n][1] for n in d.names]
+            formats = [fields[n][0] for n in d.names]
             for fmt, off in zip(formats, offsets, strict=True):
                 if off < 0 or off + fmt.itemsize > d.itemsize or not _dtype_is_sane(fmt):
                     return False
-            spec = {"names": list(d.names), "formats": formats, "offsets": offsets}
-            ref = np.dtype({**spec, "itemsize": d.itemsize}, align=d.isalignedstruct)
+            ref = np.dtype(
+                {
+                    "names": list(d.names),
+                    "formats": formats,
+                    "offsets": offsets,
+                    "itemsize": d.itemsize,
+                },
+                align=d.isalignedstruct,
+            )
         elif d.subdtype is not None:
             base, shape = d.subdtype
             ref = np.dtype((base, shape)) if _dtype_is_sane(base) else None

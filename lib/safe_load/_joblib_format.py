@@ -71,7 +71,8 @@ def read_wrapped_array(
         file.seek(pad[0], io.SEEK_CUR)
     ctx.check_size(nbytes, remaining, "an array")
     array = np.empty(count, dtype=dtype)
-    if nbytes and file.readinto(array.view(np.uint8)) != nbytes:
+    # numpy's stubs give ndarray a __buffer__ (the Buffer protocol) only for Python >= 3.12.
+    if nbytes and file.readinto(array.view(np.uint8)) != nbytes:  # type: ignore[arg-type]
         raise damaged("it ends in the middle of an array")
     array = array.reshape(shape[::-1]).transpose() if order == "F" else array.reshape(shape)
     if not array.dtype.isnative:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, fields
+from typing import Any
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -62,7 +63,7 @@ class Limits:
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
         """Return the defaults overridden by ``MODEL_STUDIO_*`` variables (see ``ENV_VARS``)."""
         env = os.environ if environ is None else environ
-        kwargs: dict[str, int | float] = {}
+        kwargs: dict[str, Any] = {}  # field name -> int or float; __post_init__ checks them
         for var, field_name in ENV_VARS.items():
             raw = env.get(var)
             if raw is None or not raw.strip():

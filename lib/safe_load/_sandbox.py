@@ -18,7 +18,8 @@ import os
 import resource
 import threading
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,36 +55,38 @@ MAX_STATUS_BYTES = 64 * 1024
 _CRASHES = ("segfault", "abort", "hang", "memory")
 
 _CTX_LOCK = threading.Lock()
-_CTX: multiprocessing.context.BaseContext | None = None
+_CTX: multiprocessing.context.ForkServerContext | None = None
 
 
 SANDBOX_PROCESS_NAME = "model-studio-sandbox"
 
 
-def _without_main_module(get_preparation_data):
-    """Wrap multiprocessing's preparation so sandbox children skip the parent's ``__main__``.
+class _WithoutMainModule:
+    """Wraps multiprocessing's preparation so sandbox children skip the parent's ``__main__``.
 
     Under Streamlit, ``__main__`` is the running app script: a child that re-imported it (as
     multiprocessing does by default) would run the whole app in bare mode before the check.
     The child only needs this package, which it imports by name.
     """
 
-    def get_data(name: str) -> dict:
-        data = get_preparation_data(name)
+    wraps_for_sandbox = True
+
+    def __init__(self, get_preparation_data: Callable[[str], dict[str, Any]]) -> None:
+        self._get_preparation_data = get_preparation_data
+
+    def __call__(self, name: str) -> dict[str, Any]:
+        data = self._get_preparation_data(name)
         if name == SANDBOX_PROCESS_NAME:
             data.pop("init_main_from_name", None)
             data.pop("init_main_from_path", None)
         return data
 
-    get_data.wraps_for_sandbox = True
-    return get_data
 
-
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.ForkServerContext:
     global _CTX
     with _CTX_LOCK:
         if not getattr(multiprocessing.spawn.get_preparation_data, "wraps_for_sandbox", False):
-            multiprocessing.spawn.get_preparation_data = _without_main_module(
+            multiprocessing.spawn.get_preparation_data = _WithoutMainModule(
                 multiprocessing.spawn.get_preparation_data
             )
         if _CTX is None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import io
 import pickle
+from collections.abc import Callable, Iterable
 from struct import unpack
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import sklearn
@@ -33,7 +35,46 @@ from ._joblib_format import (
 )
 from ._messages import bad_state, damaged, not_on_list, refuse
 
-_P = pickle._Unpickler
+if TYPE_CHECKING:
+    # typeshed types only the documented surface of pickle's pure-Python unpickler. These are
+    # the undocumented parts of it (Lib/pickle.py) that SafeUnpickler builds on.
+
+    class _Unframer:
+        current_frame: io.BytesIO | None
+
+        def __init__(
+            self, file_read: Callable[[int], bytes], file_readline: Callable[[], bytes]
+        ) -> None: ...
+        def read(self, n: int) -> bytes: ...
+        def readinto(self, buf: bytearray) -> int: ...
+        def readline(self) -> bytes: ...
+        def load_frame(self, frame_size: int) -> None: ...
+
+    class _Stop(Exception):
+        value: object
+
+    class _PyUnpickler:
+        dispatch: ClassVar[dict[int, Callable[[Any], None]]]
+        proto: int
+        read: Callable[[int], bytes]
+        readinto: Callable[[bytearray], int]
+        readline: Callable[[], bytes]
+        metastack: list[list[Any]]
+        stack: list[Any]
+        append: Callable[[Any], None]
+        _file_read: Callable[[int], bytes]
+        _file_readline: Callable[[], bytes]
+
+        def __init__(self, file: io.BytesIO) -> None: ...
+        def pop_mark(self) -> list[Any]: ...
+        def _decode_string(self, value: bytes) -> str | bytes: ...
+        def load_build(self) -> None: ...
+else:
+    _Unframer = pickle._Unframer
+    _Stop = pickle._Stop
+    _PyUnpickler = pickle._Unpickler
+
+_P = _PyUnpickler
 _SCALAR_KEYS = (str, int, float, bytes, bool, type(None))
 RUNNING_SKLEARN = sklearn.__version__
 
@@ -43,16 +84,20 @@ class _Tables:
 
     def __init__(self, ctx: LoadContext) -> None:
         allow = ctx.allow
-        self.guards = {
-            id(allow.by_name[pair]): (allow.by_name[pair], guard)
-            for pair, guard in _guards.GUARDS.items()
-            if pair in allow.by_name
-        }
+        self.guards: dict[int, tuple[Callable[..., Any], _guards.Guard]] = {}
+        for pair, guard in _guards.GUARDS.items():
+            func = allow.by_name.get(pair)
+            if callable(func):
+                self.guards[id(func)] = (func, guard)
         self.wrapper = allow.by_name.get(("joblib.numpy_pickle", "NumpyArrayWrapper"))
         self.build_guards = _build_guards(allow)
 
 
-def _build_guards(allow) -> list[tuple[type, object]]:
+#: ``guard(ctx, inst, state)`` checks BUILD state; returns the state to apply, or None if applied.
+BuildGuard = Callable[[LoadContext, Any, object], object]
+
+
+def _build_guards(allow) -> list[tuple[type, BuildGuard]]:
     from sklearn.metrics._dist_metrics import DistanceMetric64
     from sklearn.neighbors._ball_tree import BallTree
     from sklearn.neighbors._kd_tree import KDTree
@@ -77,10 +122,24 @@ _LEGACY = {
 }
 
 
+def _sized(
+    fmt: str, nbytes: int, what: str, make: Callable[[SafeUnpickler, int], object]
+) -> Callable[[SafeUnpickler], None]:
+    """A dispatch entry that reads a size, checks it, then pushes ``make(self, size)``."""
+
+    def load(self: SafeUnpickler) -> None:
+        (n,) = unpack(fmt, self.read(nbytes))
+        self._declared(n, what)
+        self.append(make(self, n))
+
+    return load
+
+
 class SafeUnpickler(_P):
     """Restricted unpickler over ``file`` (an ``io.BytesIO``) sharing ``ctx`` with nested loads."""
 
     dispatch = _P.dispatch.copy()
+    _unframer: _Unframer
 
     def __init__(self, file: io.BytesIO, ctx: LoadContext, tables: _Tables | None = None) -> None:
         super().__init__(file)
@@ -92,7 +151,7 @@ class SafeUnpickler(_P):
 
     def load(self) -> object:
         """Return the unpickled object; raise UserError subclasses or pickle/struct errors."""
-        self._unframer = pickle._Unframer(self._file_read, self._file_readline)
+        self._unframer = _Unframer(self._file_read, self._file_readline)
         self.read = self._unframer.read
         self.readinto = self._unframer.readinto
         self.readline = self._unframer.readline
@@ -113,7 +172,7 @@ class SafeUnpickler(_P):
                 if ctx.ops > budget:
                     ctx.spend(0)
                 dispatch[key[0]](self)
-        except pickle._Stop as stop:
+        except _Stop as stop:
             return stop.value
 
     def _remaining(self) -> int:
@@ -154,8 +213,11 @@ class SafeUnpickler(_P):
         if type(args) is not tuple:
             raise bad_state("a call in this file has malformed arguments")
         _seal_members(self._ctx, args)
-        if allow.callables.get(id(func)) is func:
-            result = func(*args)
+        listed = allow.callables.get(id(func))
+        if listed is func:
+            if listed is None:  # None where a callable belongs: a malformed stream
+                raise TypeError("the file calls None")
+            result = listed(*args)
         else:
             entry = self._tables.guards.get(id(func))
             if entry is None or entry[0] is not func:
@@ -174,12 +236,15 @@ class SafeUnpickler(_P):
             obj: object = ArrayPlaceholder()
         else:
             allow = self._ctx.allow
-            if allow.classes.get(id(cls)) is not cls:
+            listed = allow.classes.get(id(cls))
+            if listed is not cls:
                 raise refuse(
                     f"create a {allow.name_of(cls)} object",
                     "is not on the list of things a scikit-learn model needs",
                 )
-            obj = cls.__new__(cls, *args, **kwargs)
+            if listed is None:  # None where a class belongs: a malformed stream
+                raise TypeError("the file creates an instance of None")
+            obj = listed.__new__(listed, *args, **kwargs)
         self._ctx.mark_created(obj)
         self.append(obj)
 
@@ -269,14 +334,6 @@ class SafeUnpickler(_P):
         self._unframer.load_frame(size)
 
     dispatch[pickle.FRAME[0]] = load_frame
-
-    def _sized(fmt: str, nbytes: int, what: str, make):
-        def load(self) -> None:
-            (n,) = unpack(fmt, self.read(nbytes))
-            self._declared(n, what)
-            self.append(make(self, n))
-
-        return load
 
     def _read_n(self, n: int) -> bytes:
         data = self.read(n)
@@ -383,6 +440,7 @@ class SafeUnpickler(_P):
 
 def _seal_members(ctx: LoadContext, state: object) -> None:
     """Seal arrays and dtypes directly inside ``state`` so no later BUILD can change them."""
+    members: Iterable[object]
     if type(state) is dict:
         members = state.values()
     elif type(state) is tuple:
@@ -396,14 +454,14 @@ def _seal_members(ctx: LoadContext, state: object) -> None:
 
 def _check_key_depth(key: object, max_depth: int) -> None:
     """Refuse deeply nested tuple keys (hashing them recurses in C)."""
-    todo = [(key, 1)]
+    todo: list[tuple[object, int]] = [(key, 1)]
     seen = 0
     while todo:
         obj, depth = todo.pop()
         seen += 1
         if depth > max_depth or seen > 100_000:
             raise bad_state("it holds a dictionary key nested too deeply")
-        if type(obj) in (tuple, frozenset):
+        if type(obj) is tuple or type(obj) is frozenset:
             todo.extend((item, depth + 1) for item in obj)
 
 

@@ -8,10 +8,15 @@ estimator after the load. All checks are vectorised with numpy.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeGuard
+
 import numpy as np
 
 from ._context import LoadContext
 from ._messages import bad_state
+
+if TYPE_CHECKING:
+    from sklearn.tree._tree import Tree
 
 MAX_FEATURES = 1 << 31
 MAX_OUTPUTS = 1 << 16
@@ -19,7 +24,7 @@ MAX_CLASSES = 1 << 24
 TREE_LEAF = -1
 
 
-def _is_int(x: object) -> bool:
+def _is_int(x: object) -> TypeGuard[int | np.integer]:
     return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 
@@ -50,7 +55,7 @@ def check_tree_args(args: tuple) -> None:
         raise _tree_problem("declares an impossible number of classes")
 
 
-def build_tree(ctx: LoadContext, tree: object, state: object) -> object:
+def build_tree(ctx: LoadContext, tree: Tree, state: object) -> object:
     """Check a Tree's ``{max_depth, node_count, nodes, values}`` state against the tree."""
     from sklearn.tree._tree import NODE_DTYPE
 
@@ -279,10 +284,12 @@ def _check_predictor(pred, n_features, is_cat, dtype, problem) -> None:
 def _check_libsvm(est: object) -> None:
     d = est.__dict__
     problem = bad_state("a support vector model in this file has inconsistent tables")
-    sv, n_support = d.get("support_vectors_"), d.get("_n_support")
-    dual = d.get("_dual_coef_", d.get("dual_coef_"))
+    # Arrays or scipy sparse matrices: only their shapes are checked below.
+    sv: Any = d.get("support_vectors_")
+    n_support = d.get("_n_support")
+    dual: Any = d.get("_dual_coef_", d.get("dual_coef_"))
     intercept = d.get("_intercept_", d.get("intercept_"))
-    shapes_ok = (
+    if not (
         len(getattr(sv, "shape", ())) == 2
         and len(getattr(dual, "shape", ())) == 2
         and isinstance(intercept, np.ndarray)
@@ -290,8 +297,7 @@ def _check_libsvm(est: object) -> None:
         and isinstance(n_support, np.ndarray)
         and n_support.ndim == 1
         and not np.any(n_support < 0)
-    )
-    if not shapes_ok:
+    ):
         raise problem
     n_sv = sv.shape[0]
     n_class = n_support.shape[0]

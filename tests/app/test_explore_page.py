@@ -83,6 +83,7 @@ def test_regression_tabs_open_on_performance(at, tips_model, tips_csv):
     assert "Drag a box or a lasso" in texts(at.caption)
 
 
+@pytest.mark.slow
 def test_every_tab_draws_on_labelled_rows(at, tips_model, tips_csv):
     explore(at, tips_model, "tips.csv", tips_csv)
     open_tab(at, "Drivers")
@@ -103,6 +104,7 @@ def test_every_tab_draws_on_labelled_rows(at, tips_model, tips_csv):
     assert any(t.startswith("Distribution of predictions") for t in titles(at))
 
 
+@pytest.mark.slow  # the browser journey opens What-if too
 def test_what_if_starts_from_the_row_and_follows_changes(at, tips_model, tips, tips_csv):
     explore(at, tips_model, "tips.csv", tips_csv)
     open_tab(at, "What-if")
@@ -125,6 +127,7 @@ def test_what_if_starts_from_the_row_and_follows_changes(at, tips_model, tips, t
     assert by_label(at.number_input, "total_bill").value == tips["total_bill"].iloc[2]
 
 
+@pytest.mark.slow
 def test_multiclass_performance_and_class_choice(at, iris_model):
     iris = load_sample("iris")
     explore(at, iris_model, "iris.csv", iris.to_csv(index=False).encode())

@@ -115,11 +115,11 @@ def test_unexpected_failure_is_an_apology_with_a_reference(at, tips_model, tips_
 
 
 def test_two_sessions_do_not_share_a_model(at, tips_model):
-    from app_helpers import APP
+    from app_helpers import APP, TIMEOUT
     from streamlit.testing.v1 import AppTest
 
     open_predict(at, tips_model)
-    other = AppTest.from_file(APP).run()
+    other = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     other.switch_page("pages/predict.py").run()
     assert "No model yet" in texts(other.info)
     assert "current_model" not in other.session_state

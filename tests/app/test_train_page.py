@@ -1,5 +1,6 @@
 """The Train page: tables in, a trained model out, without refits on reruns."""
 
+import pytest
 from app_helpers import APP, TIMEOUT, by_label, no_trouble, texts
 from streamlit.testing.v1 import AppTest
 
@@ -84,6 +85,7 @@ def test_training_problem_is_a_user_error(at):
     assert "current_model" not in at.session_state
 
 
+@pytest.mark.slow
 def test_compare_models_then_train_the_best(at):
     at.radio(key=_state.TRAIN_SOURCE).set_value("Use a sample").run()
     by_label(at.selectbox, "Sample table").set_value("iris").run()
@@ -123,6 +125,7 @@ def test_sidebar_shows_the_current_model_and_table(tips_model):
     assert "Target: tip" in sidebar and "R²" in sidebar
 
 
+@pytest.mark.slow
 def test_every_model_draws_its_hyperparameter_widgets(at):
     from lib.catalog import models_for
 

@@ -1,5 +1,12 @@
 """Start the app with ``streamlit run`` on a free local port, for the browser journey and the
-screenshots script."""
+screenshots script; and the waits every browser test uses.
+
+Every wait is explicit and generous: the tests run on a shared 2-core machine where a rerun can
+take many seconds. Playwright's ``expect`` waits 5 s unless told otherwise, and
+``page.set_default_timeout`` does not change that, so tests/e2e/conftest.py raises the default
+with ``expect.set_options`` and each ``expect`` in these tests also passes ``timeout=``.
+Nothing here measures speed: a wait only bounds how long a test may hang.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Timeouts in ms. WAIT: something on the page appears or changes. LONG: the app trains, loads
+# or checks a model, or a page is opened. Both are ceilings, not expectations.
+WAIT = 60_000
+LONG = 120_000
 
 
 def free_port() -> int:
@@ -62,3 +78,21 @@ def _healthy(url: str) -> bool:
             return answer.read().strip() == b"ok"
     except OSError:
         return False
+
+
+def configure_page(page: Page) -> Page:
+    """Give ``page``'s actions (click, fill, upload) and navigations generous timeouts."""
+    page.set_default_timeout(LONG)
+    page.set_default_navigation_timeout(LONG)
+    return page
+
+
+def settle(page: Page) -> None:
+    """Wait until the app has finished its current run (its "Running..." widget is gone).
+
+    Only meaningful once something the run draws has been awaited: before the first run starts,
+    the widget is absent too.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.express as px
 import pytest
 
-from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, LONG, WAIT, configure_page, running_app, settle
 
 pytestmark = pytest.mark.e2e
 if not os.environ.get("CI") and not Path(CHROMIUM).exists():
@@ -19,14 +19,6 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
-
-LONG = 120_000  # ms: training and loading run on a shared 2-core machine
-
-
-def settle(page: Page) -> None:
-    """Wait until the app has finished its current run."""
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
-
 
 HEADINGS = {
     "Train": "Train a model",
@@ -39,7 +31,7 @@ HEADINGS = {
 def go_to(page: Page, title: str) -> None:
     """Open a page from the sidebar and wait until it is drawn."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name=HEADINGS[title], level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=HEADINGS[title], level=1)).to_be_visible(timeout=WAIT)
     settle(page)
 
 
@@ -81,8 +73,7 @@ def page(app_url):
         context = browser.new_context(
             accept_downloads=True, viewport={"width": 1400, "height": 1000}
         )
-        page = context.new_page()
-        page.set_default_timeout(LONG)
+        page = configure_page(context.new_page())
         page.goto(app_url)
         expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
         yield page
@@ -96,8 +87,9 @@ def chart_titled(page: Page, title: str):
 
 
 def open_tab(page: Page, label: str) -> None:
-    page.get_by_role("tab", name=label).click()
-    expect(page.get_by_role("tab", name=label)).to_have_attribute("aria-selected", "true")
+    tab = page.get_by_role("tab", name=label)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
     settle(page)
 
 
@@ -105,7 +97,7 @@ def box_select(page: Page, chart) -> None:
     """Drag a box over the middle of ``chart``'s plot area (its default drag mode selects)."""
     area = chart.locator(".nsewdrag").first
     area.scroll_into_view_if_needed()
-    expect(area).to_be_visible()
+    expect(area).to_be_visible(timeout=WAIT)
     box = area.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)
     page.mouse.down()
@@ -115,14 +107,16 @@ def box_select(page: Page, chart) -> None:
 
 def explore_tabs(page: Page) -> None:
     """Every exploration tab draws; a box on predicted-vs-actual lists the selected rows."""
-    expect(page.get_by_role("tab", name="Performance")).to_have_attribute("aria-selected", "true")
+    performance = page.get_by_role("tab", name="Performance")
+    expect(performance).to_have_attribute("aria-selected", "true", timeout=WAIT)
     fit = chart_titled(page, "Predicted vs actual")
-    expect(fit).to_be_visible()
-    expect(chart_titled(page, "Residuals vs predicted")).to_be_visible()
+    expect(fit).to_be_visible(timeout=LONG)
+    expect(chart_titled(page, "Residuals vs predicted")).to_be_visible(timeout=WAIT)
+    settle(page)  # drag only once the run that drew the chart is over
     box_select(page, fit)
-    expect(page.get_by_text("selected row(s)")).to_be_visible()
+    expect(page.get_by_text("selected row(s)")).to_be_visible(timeout=WAIT)
     settle(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
 
     for label, title in [
         ("Drivers", "Permutation importance"),
@@ -130,10 +124,11 @@ def explore_tabs(page: Page) -> None:
         ("Distribution", "Distribution of predictions"),
     ]:
         open_tab(page, label)
-        expect(chart_titled(page, title)).to_be_visible()
+        expect(chart_titled(page, title)).to_be_visible(timeout=WAIT)
     open_tab(page, "What-if")
-    expect(page.get_by_test_id("stMetric").filter(has_text="predicted tip")).to_be_visible()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    what_if = page.get_by_test_id("stMetric").filter(has_text="predicted tip")
+    expect(what_if).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
     open_tab(page, "Performance")
 
 
@@ -145,11 +140,11 @@ def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
 
     # Train on an uploaded CSV.
     upload(page, table)
-    expect(page.get_by_text("Using tips.csv")).to_be_visible()
+    expect(page.get_by_text("Using tips.csv")).to_be_visible(timeout=WAIT)
     page.get_by_role("button", name="Train model").click()
     expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
     settle(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
 
     # Download the model; a plain joblib.load of it predicts.
     go_to(page, "Save & download")
@@ -184,6 +179,6 @@ def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
     upload(page, evil)
     alert = page.get_by_test_id("stAlert").filter(has_text="was not loaded")
     expect(alert).to_be_visible(timeout=LONG)
-    expect(alert).to_contain_text("system")
+    expect(alert).to_contain_text("system", timeout=WAIT)
     assert not marker.exists()
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)

@@ -113,6 +113,7 @@ def test_duplicate_and_empty_header_names_become_unique():
     assert frame.iloc[0].tolist() == [1, 2, 3, 4, 5]  # no value was lost or moved
 
 
+@pytest.mark.slow
 def test_a_large_csv_reads_exactly():
     n = 200_000
     rng = np.random.default_rng(0)

@@ -91,6 +91,7 @@ BATCHES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", list(BATCHES))
 def test_every_model_round_trips_in_a_clean_python(batch, trained, sample_frames, tmp_path):
     sample_key, target, task = BATCHES[batch]
@@ -116,6 +117,7 @@ def test_every_model_round_trips_in_a_clean_python(batch, trained, sample_frames
             np.testing.assert_array_equal(np.load(str(path) + ".proba.npy"), proba)
 
 
+@pytest.mark.slow
 def test_date_and_category_pipelines_round_trip(tmp_path):
     frame = _weekly_sales()
     paths, expected = [], {}
@@ -298,6 +300,7 @@ def test_pickle_scanner_finds_project_classes():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", [REGRESSION, CLASSIFICATION])
 def test_model_files_reference_no_project_module(task, trained):
     sample_key = "tips" if task == REGRESSION else "iris"

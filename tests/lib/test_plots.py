@@ -110,8 +110,10 @@ def fitted():
     return get
 
 
-REGRESSION = ["tips", "diabetes", "gapminder"]
-CLASSIFICATION = ["iris", "wine", "breast_cancer"]
+# tips, iris (multiclass) and breast_cancer (binary) in `make test-fast`; all in `make test`.
+SLOW = pytest.mark.slow
+REGRESSION = ["tips", pytest.param("diabetes", marks=SLOW), pytest.param("gapminder", marks=SLOW)]
+CLASSIFICATION = ["iris", pytest.param("wine", marks=SLOW), "breast_cancer"]
 
 
 @pytest.mark.parametrize("key", REGRESSION)
@@ -464,6 +466,7 @@ BIG_BUILDERS = {
 SAMPLED = {"predicted_vs_actual", "residuals_vs_predicted", "partial_dependence_plot"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BIG_BUILDERS))
 def test_300k_rows_draw_at_most_50k_points(big, name):
     fig = BIG_BUILDERS[name](big)
@@ -475,6 +478,7 @@ def test_300k_rows_draw_at_most_50k_points(big, name):
         assert re.search(r"random sample of [\d,]+ of 300,000 rows", title)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("multiclass", [True, False])
 def test_300k_curves_are_thinned_but_the_auc_is_exact(big, multiclass):
     y, proba, classes = (

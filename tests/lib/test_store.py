@@ -534,9 +534,9 @@ def test_processes_saving_same_name_exactly_one_wins(root: Path) -> None:
     ]
     for p in procs:
         p.start()
-    results = [queue.get(timeout=30) for _ in range(n)]
+    results = [queue.get(timeout=120) for _ in range(n)]  # ceilings for a busy machine
     for p in procs:
-        p.join(timeout=30)
+        p.join(timeout=120)
         assert p.exitcode == 0
     winners = [index for outcome, index in results if outcome == "ok"]
     assert len(winners) == 1

@@ -20,8 +20,13 @@ REGRESSION_SAMPLES = ["diabetes", "tips", "gapminder"]
 CLASSIFICATION_SAMPLES = ["iris", "wine", "breast_cancer"]
 REGRESSION_KEYS = {"r2", "mae", "rmse", "mape"}
 CLASSIFICATION_KEYS = {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"}
+# Every model on one table per task runs in `make test-fast`; the other tables only in the
+# full suite (marked slow).
+FAST_SAMPLES = {"tips", "iris"}
 CASES = [
-    (key, spec.key)
+    pytest.param(
+        key, spec.key, id=f"{key}-{spec.key}", marks=() if key in FAST_SAMPLES else pytest.mark.slow
+    )
     for task, keys in ((REGRESSION, REGRESSION_SAMPLES), (CLASSIFICATION, CLASSIFICATION_SAMPLES))
     for key in keys
     for spec in catalog.models_for(task)
@@ -57,7 +62,7 @@ def _expected_metrics(task: str, holdout) -> dict[str, float]:
 # --- every catalog model ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("sample_key", "model_key"), CASES, ids=[f"{s}-{m}" for s, m in CASES])
+@pytest.mark.parametrize(("sample_key", "model_key"), CASES)
 def test_every_model_trains_and_reports_honest_figures(
     sample_key, model_key, trained, sample_frames
 ):
@@ -92,7 +97,9 @@ def test_every_model_trains_and_reports_honest_figures(
         assert set(predictions) <= set(frame[result.target])
 
 
-@pytest.mark.parametrize("sample_key", ["iris", "breast_cancer"])
+@pytest.mark.parametrize(
+    "sample_key", ["iris", pytest.param("breast_cancer", marks=pytest.mark.slow)]
+)
 @pytest.mark.parametrize("model_key", [spec.key for spec in catalog.CLASSIFIERS])
 def test_models_beat_the_baseline_on_easy_data(sample_key, model_key, trained):
     result = trained(sample_key, model_key)
@@ -271,6 +278,7 @@ def test_progress_fractions_increase_to_one(sample):
     assert all(isinstance(message, str) and message for _, message in calls)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_key", ["random_forest", "mlp"])
 def test_fixed_random_state_gives_identical_predictions(model_key, sample, fast_options):
     frame = sample("wine")
@@ -401,6 +409,7 @@ def test_unfittable_data_becomes_a_training_error():
 # --- comparing models -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compare_models_ranks_best_first(sample):
     board = compare_models(sample("iris"), "species", options=Options(cv_folds=3))
     assert set(board["model"]) == {spec.key for spec in catalog.CLASSIFIERS}
@@ -411,6 +420,7 @@ def test_compare_models_ranks_best_first(sample):
     assert board.loc[0, "balanced_accuracy mean"] > 0.9
 
 
+@pytest.mark.slow
 def test_compare_models_samples_large_data(sample, monkeypatch):
     diabetes = sample("diabetes")
     keys = ["ridge", "decision_tree", "k_neighbors"]
@@ -426,6 +436,7 @@ def test_compare_models_samples_large_data(sample, monkeypatch):
     pd.testing.assert_frame_equal(board.drop(columns="seconds"), expected.drop(columns="seconds"))
 
 
+@pytest.mark.slow
 def test_compare_models_ranks_lower_is_better_correctly(sample):
     # Ranking is by R² for regression: the best R² first even though MAE is lower-is-better.
     board = compare_models(

@@ -16,6 +16,8 @@ from lib.safe_load import load_model
 from lib.samples import load_sample
 from lib.training import Options, train
 
+pytestmark = pytest.mark.slow  # trains every catalog model
+
 FAST = {"n_estimators": 10, "max_iter": 30}
 
 

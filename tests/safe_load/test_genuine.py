@@ -10,7 +10,6 @@ import os
 import pickle
 import random
 import struct
-import time
 import tracemalloc
 import zlib
 
@@ -42,6 +41,7 @@ def assert_same_predictions(data: bytes, X: object) -> LoadedModel:
     return loaded
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("corpus_id", corpus_ids())
 def test_corpus_default_joblib_dump(corpus_id: str, dump) -> None:
     model, X = build_one(corpus_id)
@@ -76,6 +76,7 @@ def test_joblib_dump_protocols(protocol: int, representative, dump) -> None:
     assert_same_predictions(dump(model, protocol=protocol), X)
 
 
+@pytest.mark.slow
 def test_joblib_tutorial_linear_regression(tmp_path) -> None:
     from sklearn.linear_model import LinearRegression
 
@@ -113,26 +114,27 @@ def test_other_sklearn_version_warns(monkeypatch, dump) -> None:
 SMALL = Limits(max_inflated_bytes=1 << 20, max_item_bytes=1 << 20)
 
 
-def _refused_fast(data: bytes, limits: Limits = SMALL) -> ModelFileError:
+def _refused_cheaply(data: bytes, limits: Limits = SMALL) -> ModelFileError:
+    """Refused without ever holding what the file declares (peak memory, not time, is checked:
+    time depends on how busy the machine is)."""
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         with pytest.raises(ModelFileError) as info:
             load_model(data, limits=limits, sandbox=False)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - start < 3
     assert peak < 16 * (1 << 20)
     return info.value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["zlib", "gzip", "lzma", "xz", "bz2", "lz4"])
 def test_decompression_bomb_refused(method: str) -> None:
     raw = b"\x00" * (64 << 20)
     buf = io.BytesIO()
     joblib.dump(raw, buf, compress=(method, 3))
-    error = _refused_fast(buf.getvalue())
+    error = _refused_cheaply(buf.getvalue())
     assert "too big" in str(error)
 
 
@@ -140,7 +142,7 @@ def test_huge_declared_array_refused() -> None:
     from joblib.numpy_pickle import NumpyArrayWrapper
 
     wrapper = NumpyArrayWrapper(np.ndarray, (10**6, 10**6), "C", np.dtype("f8"))
-    error = _refused_fast(pickle.dumps(wrapper, protocol=4), Limits())
+    error = _refused_cheaply(pickle.dumps(wrapper, protocol=4), Limits())
     assert "too big" in str(error)
 
 
@@ -148,18 +150,18 @@ def test_array_larger_than_file_refused() -> None:
     from joblib.numpy_pickle import NumpyArrayWrapper
 
     wrapper = NumpyArrayWrapper(np.ndarray, (1000,), "C", np.dtype("f8"))
-    _refused_fast(pickle.dumps(wrapper, protocol=4), Limits())
+    _refused_cheaply(pickle.dumps(wrapper, protocol=4), Limits())
 
 
 @pytest.mark.parametrize("opcode", [b"\x8e", b"\x96", b"\x8d"])  # BINBYTES8, BYTEARRAY8, UNICODE8
 def test_huge_declared_bytes_refused(opcode: bytes) -> None:
     data = b"\x80\x05" + opcode + struct.pack("<Q", 2**40) + b"x" * 16 + b"."
-    _refused_fast(data, Limits())
+    _refused_cheaply(data, Limits())
 
 
 def test_huge_frame_refused() -> None:
     data = b"\x80\x04\x95" + struct.pack("<Q", 2**40) + b"N."
-    _refused_fast(data, Limits())
+    _refused_cheaply(data, Limits())
 
 
 def test_limits_from_env() -> None:
@@ -209,6 +211,14 @@ def test_random_bytes_and_mutations_only_raise_model_file_errors(representative,
 def test_not_a_model() -> None:
     with pytest.raises(ModelFileError, match="holds a dict, not a scikit-learn model"):
         load_model(pickle.dumps({"weights": [1, 2]}), sandbox=False)
+
+
+@pytest.mark.parametrize("data", [b"\x80\x02N)R.", b"\x80\x02N)\x81."], ids=["call", "create"])
+def test_none_as_the_callable_or_class_is_a_damaged_file(data: bytes) -> None:
+    """REDUCE / NEWOBJ on None: a malformed stream, not a refused gadget."""
+    with pytest.raises(ModelFileError, match="not a complete joblib or pickle") as info:
+        load_model(data, sandbox=False)
+    assert not isinstance(info.value, UnsafeModelError)
 
 
 def test_legacy_formats_refused() -> None:
@@ -286,6 +296,7 @@ def test_tree_node_pointing_outside_message() -> None:
 # ---- sandbox -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crash", ["segfault", "abort"])
 def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
@@ -293,14 +304,15 @@ def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
         check_in_child(dump(model), Limits(), _test_crash=crash)
 
 
+@pytest.mark.slow
 def test_sandbox_turns_hang_into_refusal(dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
-    start = time.perf_counter()
+    # The child sleeps for hours: only the 1 s timeout can end this, and its message says so.
     with pytest.raises(UnsafeModelError, match="did not finish"):
         check_in_child(dump(model), Limits(child_timeout_s=1), _test_crash="hang")
-    assert time.perf_counter() - start < 10
 
 
+@pytest.mark.slow
 def test_sandbox_turns_out_of_memory_into_refusal(dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
     with pytest.raises(ModelFileError, match="memory"):

@@ -91,8 +91,6 @@ class Payload:
     setup: Callable[[], Any] | None = None
     #: Snapshot of process-wide state the payload tries to poison; compared before and after.
     guard: Callable[[], Any] | None = None
-    #: Seconds the refusal may take.
-    max_seconds: float = 20.0
     #: Peak memory growth the refusal may cost (None: the test's default, 500 MiB).
     max_rss_growth: int | None = None
     #: Free-form note shown in the report when the payload is accepted.
