@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -264,25 +264,32 @@ def _first_ragged_line(body: bytes, delimiter: str, encoding: str) -> tuple[int,
 
 
 def _read_excel(data: bytes, filename: str) -> pd.DataFrame:
-    try:
-        return pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        log.info("Excel read failure in %s: %r", filename, error)
-        raise DataError(
-            f"'{filename}' could not be opened as an Excel workbook; it may be damaged or not "
-            "an .xlsx file. Open it in Excel and save it again as .xlsx or .csv."
-        ) from None
+    return _read_binary(
+        lambda: pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl"),
+        (zipfile.BadZipFile, KeyError, ValueError, OSError),
+        f"'{filename}' could not be opened as an Excel workbook; it may be damaged or not an "
+        ".xlsx file. Open it in Excel and save it again as .xlsx or .csv.",
+    )
 
 
 def _read_parquet(data: bytes, filename: str) -> pd.DataFrame:
+    return _read_binary(
+        lambda: pd.read_parquet(io.BytesIO(data), engine="pyarrow"),
+        (pa.ArrowException, OSError, ValueError),
+        f"'{filename}' could not be read as Parquet; it may be damaged or cut short. Export it "
+        "again, or upload the table as CSV.",
+    )
+
+
+def _read_binary(
+    read: Callable[[], pd.DataFrame], failures: tuple[type[Exception], ...], message: str
+) -> pd.DataFrame:
+    """``read()``, with any of ``failures`` turned into a ``DataError`` saying ``message``."""
     try:
-        return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-    except (pa.ArrowException, OSError, ValueError) as error:
-        log.info("Parquet read failure in %s: %r", filename, error)
-        raise DataError(
-            f"'{filename}' could not be read as Parquet; it may be damaged or cut short. "
-            "Export it again, or upload the table as CSV."
-        ) from None
+        return read()
+    except failures as error:
+        log.info("read failure: %r (%s)", error, message)
+        raise DataError(message) from None
 
 
 def _read_json(data: bytes, filename: str) -> pd.DataFrame:

@@ -10,6 +10,9 @@ from sklearn.utils import estimator_html_repr
 from lib.display import headline_metric, summary_range
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION
 from lib.records import CurrentModel
+from pages import _state
+
+NO_MODEL = "No model yet: train one on the **Train** page or upload one on **Upload model**."
 
 
 def model_caption(current: CurrentModel) -> str:
@@ -19,6 +22,17 @@ def model_caption(current: CurrentModel) -> str:
     if info.target:
         parts.append(f"predicts '{info.target}'")
     return " · ".join(parts)
+
+
+def current_model_section() -> CurrentModel | None:
+    """The "Current model" header with the model's summary (or how to get one); the model."""
+    st.header("Current model")
+    current = _state.get_model()
+    if current is None:
+        st.info(NO_MODEL, icon=":material/info:")
+    else:
+        render_model_summary(current)
+    return current
 
 
 def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None:

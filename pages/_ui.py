@@ -25,7 +25,6 @@ from pages import _state
 
 log = logging.getLogger("model_studio")
 
-NO_MODEL = "No model yet: train one on the **Train** page or upload one on **Upload model**."
 # Each session's script runs in its own thread: the sidebar slot of the current run lives here.
 _this_run = threading.local()
 

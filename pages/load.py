@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.records import sha256
 from pages import _state, _ui
-from pages._model_view import render_model_summary
+from pages._model_view import current_model_section
 
 _ui.require_app_frame(__file__)
 
@@ -64,10 +64,5 @@ else:
                     icon=":material/check_circle:",
                 )
 
-st.header("Current model")
-current = _state.get_model()
-if current is None:
-    _ui.info(_ui.NO_MODEL)
-else:
-    render_model_summary(current)
+if current_model_section() is not None:
     st.page_link("pages/predict.py", label="Predict with this model", icon=":material/insights:")

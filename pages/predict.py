@@ -17,7 +17,7 @@ from pages._explore_data import FLAG_COLUMN, distribution, drift
 from pages._explore_drivers import drivers, what_if
 from pages._explore_performance import MAX_SHOWN_ROWS, performance
 from pages._inputs import feature_inputs
-from pages._model_view import model_caption
+from pages._model_view import NO_MODEL, model_caption
 
 _ui.require_app_frame(__file__)
 
@@ -184,7 +184,7 @@ def explore(ex: Exploration) -> None:
 st.title("Predict & plot")
 current = _state.get_model()
 if current is None:
-    _ui.info(_ui.NO_MODEL)
+    _ui.info(NO_MODEL)
     st.stop()
 st.markdown(f"**{current.name}** — {model_caption(current)}")
 st.caption(current.info.expectation)

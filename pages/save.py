@@ -5,19 +5,15 @@ import streamlit as st
 from lib.display import file_stem, human_size, library_frame, store_metadata
 from lib.persistence import NOTEBOOK_USE
 from pages import _state, _ui
-from pages._model_view import compression_choice, render_model_summary
+from pages._model_view import compression_choice, current_model_section
 
 _ui.require_app_frame(__file__)
 
 st.title("Save & download")
 _ui.show_flash()
 
-st.header("Current model")
-current = _state.get_model()
-if current is None:
-    _ui.info(_ui.NO_MODEL)
-else:
-    render_model_summary(current)
+current = current_model_section()
+if current is not None:
     save_col, download_col = st.columns(2, gap="large")
     with download_col:  # the compression, chosen on the right, applies to saving too
         st.subheader("Download")
