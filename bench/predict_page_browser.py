@@ -301,9 +301,9 @@ async ({heading, explore}) => {
 @dataclass
 class Step:
     seconds: float
-    server_s: float  # first message of the action's runs to the last script_finished
-    first_msg_s: float  # action to the first message (upload transfer, queueing)
-    browser_s: float  # last script_finished to idle
+    run_s: float  # the first run's new_session to the last script_finished, as the page got them
+    to_run_s: float  # action to the first run's new_session (an upload's transfer, queueing)
+    after_s: float  # last script_finished to idle
     bytes: int
     messages: list[Message]
     main_thread: dict[str, float] = field(default_factory=dict)  # Chromium's busy seconds
@@ -355,7 +355,8 @@ def measure(page, wire: Wire, action, heading: str, explore: bool, quiet: float,
     seconds = wait_idle(page, wire, start, t0, heading, explore, quiet)
     wire.stamp(page)
     mine = wire.messages[start:]
-    stamped = [m.at for m in mine if m.at is not None]
+    # The run starts with its new_session message (an upload first gets file_urls_response).
+    stamped = [m.at for m in mine if m.kind == "new_session" and m.at is not None]
     finishes = [m.at for m in mine if m.kind == "script_finished" and m.at is not None]
     if stamped and finishes:
         first = (stamped[0] - browser_t0) / 1000
@@ -370,14 +371,14 @@ def measure(page, wire: Wire, action, heading: str, explore: bool, quiet: float,
     if VERBOSE and mine:
         cdp_finish = [m.got - t0 for m in mine if m.kind == "script_finished"]
         print(
-            f"    (CDP: first {mine[0].got - t0:.2f}, finished {cdp_finish}; main thread "
+            f"    (Playwright got script_finished at {cdp_finish}; main thread "
             + ", ".join(f"{k} {v:.2f}" for k, v in step.main_thread.items())
             + ")"
         )
     if VERBOSE:
         print(
-            f"    {heading}: {seconds:.2f} s (first message {first:.2f}, server {server:.2f}, "
-            f"browser {browser:.2f}, {step.bytes / 1e6:.2f} MB)",
+            f"    {heading}: {seconds:.2f} s (to run {first:.2f}, run {server:.2f}, "
+            f"after {browser:.2f}, {step.bytes / 1e6:.2f} MB)",
             flush=True,
         )
     return step
@@ -619,17 +620,18 @@ def report(args, measured, work, load) -> None:
         print(f"{name + ' to idle':<22}{a:>10.2f}{b:>10.2f}{b / a:>7.1f}x")
 
     print(f"\nwhere the time went at {args.rows:,} rows (median step; seconds)")
-    print("  to 1st msg: action to the first message of its run; run: first message to the last")
-    print("  script_finished, as the page got them; after: last script_finished to idle; main:")
-    print("  Chromium's main thread busy during the step (scripts, layout, WebGL, paint)")
+    print("  to run: action to the run's new_session message (for an upload, its transfer);")
+    print("  run: new_session to the last script_finished, as the page got them (a busy page")
+    print("  gets them late); after: last script_finished to idle; main: Chromium's main thread")
+    print("  busy during the step (scripts, layout, WebGL, paint)")
     print(
-        f"{'step':<8}{'total':>7}{'to 1st msg':>11}{'run':>7}{'after':>7}{'main':>7}{'MB':>7}"
+        f"{'step':<8}{'total':>7}{'to run':>8}{'run':>7}{'after':>7}{'main':>7}{'MB':>7}"
         "  largest messages"
     )
     for name in steps:
         s = median_step(large[name])
-        print(f"{name:<8}{s.seconds:>7.2f}{s.first_msg_s:>11.2f}{s.server_s:>7.2f}"
-              f"{s.browser_s:>7.2f}{s.main_thread.get('task', float('nan')):>7.2f}"
+        print(f"{name:<8}{s.seconds:>7.2f}{s.to_run_s:>8.2f}{s.run_s:>7.2f}"
+              f"{s.after_s:>7.2f}{s.main_thread.get('task', float('nan')):>7.2f}"
               f"{s.bytes / 1e6:>7.2f}  {biggest(s.messages)}")  # fmt: skip
     print(
         f"(at {args.small:,} rows: "
