@@ -1,5 +1,6 @@
 """Model Studio: the entrypoint. Page config, navigation over the four pages, shared sidebar."""
 
+import gc
 import logging
 import threading
 
@@ -21,7 +22,22 @@ def start_model_checker() -> bool:
     return True
 
 
+@st.cache_resource(show_spinner=False)
+def freeze_imported_objects() -> bool:
+    """Once per server: import what the pages use, then move every object alive to the
+    garbage collector's permanent generation. Streamlit collects garbage after each script
+    run; without this every collection walks all of scikit-learn, pandas and plotly again
+    (0.1 to 0.5 s a run, whatever the rows; bench/predict_page_browser.py)."""
+    import lib.exploration
+    import lib.plots  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+    return True
+
+
 start_model_checker()
+freeze_imported_objects()
 
 PAGES = [
     st.Page("pages/train.py", title="Train", url_path="train", default=True,

@@ -66,9 +66,9 @@ sys.path.insert(0, str(ROOT))
 
 from lib import training  # noqa: E402
 from lib.data import read_table  # noqa: E402
+from lib.display import store_metadata  # noqa: E402
 from lib.model_info import describe_model  # noqa: E402
 from lib.persistence import dump_model  # noqa: E402
-from lib.session import store_metadata  # noqa: E402
 from lib.store import ModelStore  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -237,6 +237,17 @@ class Exploration:
 
         return self.memo("importance", build)
 
+    @property
+    def has_importance(self) -> bool:
+        """Whether ``importance`` has been computed (it takes seconds on a large model)."""
+        return "importance" in self._memo
+
+    @property
+    def own_importance(self) -> Importance | None:
+        """The model's own importances or weights: free to read (None: it has none)."""
+        return self.memo("own_importance", feature_importance, self.current.model,
+                         self.model_input)  # fmt: skip
+
     def partial_dependence(self, feature: str, class_label: object | None) -> PartialDependence:
         """How the prediction (or ``class_label``'s probability) moves with ``feature``."""
         categorical = self.info.kinds().get(feature) == "categorical"

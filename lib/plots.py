@@ -1,7 +1,8 @@
 """Figure builders: pure functions from arrays and frames to plotly Figures (no streamlit).
 
 No figure draws more than ``MAX_POINTS`` points in all its traces together (heatmap cells
-count): scatter plots of rows are randomly sampled (and the title says so), histograms, bins
+count): scatter plots of rows are randomly sampled to ``SCATTER_POINTS`` (and the title says
+so), histograms, bins
 and curves are aggregated or thinned in numpy first, so a figure stays quick to send and draw.
 Scatter traces of rows carry ``customdata`` = the row position in the caller's frame, so a
 selection maps back to rows.
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from lib.explain import Importance, PartialDependence
 
 MAX_POINTS = 50_000
+# The two selectable row scatters draw at most this many points: 50,000 WebGL points cost
+# seconds of browser time every time the page is shown again (bench/predict_page_browser.py),
+# and a random 5,000 shows the same shape.
+SCATTER_POINTS = 5_000
 CURVE_POINTS = 1_000  # at most this many points per ROC / precision-recall curve
 THRESHOLDS = 101  # decision thresholds drawn by threshold_curve (0.00, 0.01, ..., 1.00)
 MAX_CLASSES = 50  # confusion matrix: rarer classes beyond this are merged into "other"
@@ -141,7 +146,7 @@ def predicted_vs_actual(
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
     # The y = x line takes 2 of the points.
-    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, MAX_POINTS - 2)
+    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, SCATTER_POINTS - 2)
     fig = go.Figure(_row_scatter(actual, predicted, ids, "actual", "predicted"))
     finite = np.concatenate([actual, predicted])
     finite = finite[np.isfinite(finite)]
@@ -168,7 +173,7 @@ def residuals_vs_predicted(
 
     Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
     """
-    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, MAX_POINTS)
+    actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, SCATTER_POINTS)
     fig = go.Figure(_row_scatter(predicted, actual - predicted, ids, "predicted", "residual"))
     fig.add_hline(y=0, line={"dash": "dash", "color": _GREY})
     title = sampled_title("Residuals vs predicted", len(ids), n)

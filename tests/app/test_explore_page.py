@@ -18,6 +18,7 @@ from app_helpers import by_label, no_trouble, texts, with_model
 from lib import training
 from lib.model_info import describe_model
 from lib.records import CurrentModel
+from lib.rows import top_input_feature
 from lib.samples import load_sample
 from pages import _state
 
@@ -75,10 +76,12 @@ def test_regression_tabs_open_on_performance(at, tips_model, tips_csv):
     shown = titles(at)
     assert shown[:2] == ["Predicted vs actual", "Residuals vs predicted"]
     assert any(t.startswith("Residuals, actual − predicted") for t in shown)
-    # Error by feature defaults to the most important column (permutation importance).
+    # Error by defaults to the model's own most important column; opening Performance does
+    # not start a permutation ranking (that waits for the Drivers tab).
     top = by_label(at.selectbox, "Error by").value
-    importance = at.session_state[_state.EXPLORATION].importance
-    assert top == importance.table["feature"].iloc[0]
+    kept = at.session_state[_state.EXPLORATION]
+    assert not kept.has_importance
+    assert top == top_input_feature(kept.own_importance.table["feature"], kept.input_names)
     assert any(t.startswith(f"Mean absolute error by {top} (244 rows") for t in shown)
     assert "Drag a box or a lasso" in texts(at.caption)
 

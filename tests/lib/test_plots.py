@@ -47,11 +47,11 @@ def test_predicted_vs_actual_has_the_identity_line():
 
 
 def test_predicted_vs_actual_samples_above_the_cap_and_says_so():
-    y = np.random.default_rng(0).normal(size=plots.MAX_POINTS + 10_000)
+    y = np.random.default_rng(0).normal(size=60_000)
     fig = plots.predicted_vs_actual(y, y)
-    # The cap counts every trace: 49,998 sampled rows plus the 2 points of the y = x line.
-    assert n_points(fig) == plots.MAX_POINTS - 2 and all_points(fig) == plots.MAX_POINTS
-    assert "random sample of 49,998 of 60,000 rows" in fig.layout.title.text
+    # The cap counts every trace: 4,998 sampled rows plus the 2 points of the y = x line.
+    assert n_points(fig) == plots.SCATTER_POINTS - 2 and all_points(fig) == plots.SCATTER_POINTS
+    assert "random sample of 4,998 of 60,000 rows" in fig.layout.title.text
 
 
 def test_confusion_matrix_counts_and_order():
