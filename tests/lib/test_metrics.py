@@ -88,3 +88,15 @@ def test_is_better_knows_the_direction():
     assert not is_better("accuracy", 0.8, 0.8)
     assert {"mae", "rmse", "mape", "log_loss"} == LOWER_IS_BETTER
     assert set(PRIMARY_METRIC.values()) <= set(LABELS) - LOWER_IS_BETTER
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_figures_do_not_depend_on_what_the_labels_are_called(n_classes):
+    rng = np.random.default_rng(n_classes)
+    codes_true, codes_pred = rng.integers(0, n_classes, 400), rng.integers(0, n_classes, 400)
+    proba = rng.dirichlet(np.ones(n_classes), 400)
+    names = np.array(["zebra", "apple", "mango"][:n_classes], dtype=object)  # not sorted
+    by_name = score("classification", names[codes_true], names[codes_pred], proba, list(names))
+    by_code = score("classification", codes_true, codes_pred, proba, list(range(n_classes)))
+    assert by_name == pytest.approx(by_code)
+    assert set(by_name) >= {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"}
