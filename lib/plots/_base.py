@@ -1,0 +1,113 @@
+"""What every figure builder shares: limits, layout, palette and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+MAX_POINTS = 50_000
+# The two selectable row scatters draw at most this many points: 50,000 WebGL points cost
+# seconds of browser time every time the page is shown again (bench/predict_page_browser.py),
+# and a random 5,000 shows the same shape.
+SCATTER_POINTS = 5_000
+CURVE_POINTS = 1_000  # at most this many points per ROC / precision-recall curve
+THRESHOLDS = 101  # decision thresholds drawn by threshold_curve (0.00, 0.01, ..., 1.00)
+MAX_CLASSES = 50  # confusion matrix: rarer classes beyond this are merged into "other"
+MAX_PANELS = 10  # probability_distributions: panels shown at most
+TOP_CATEGORIES = 15  # error_by_feature: categories shown before "other"
+DRIFT_CATEGORIES = 20  # drift_overlay: categories shown before "other"
+_TEMPLATE = "plotly_white"
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = [
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+]  # fmt: skip
+_GREY = "#7f7f7f"
+# Sampled scatter points are sent as float32: 7 significant digits is finer than any screen,
+# and it cuts the JSON of a 50,000-point scatter by about 40%.
+_DRAW = "float32"
+_OTHER = "other"
+
+
+def sampled_title(title: str, n_shown: int, n_total: int) -> str:
+    """``title``, plus a note when only a random sample of the rows is drawn."""
+    if n_shown >= n_total:
+        return title
+    return f"{title} (random sample of {n_shown:,} of {n_total:,} rows)"
+
+
+def drawn_points(fig: go.Figure) -> int:
+    """Points a figure draws: x/y values of every trace, heatmap cells, box values."""
+    total = 0
+    for trace in fig.data:
+        z = getattr(trace, "z", None)
+        if z is not None:
+            total += int(np.asarray(z, dtype=object).size)
+            continue
+        axes = (getattr(trace, "x", None), getattr(trace, "y", None))
+        lengths = [len(v) for v in axes if v is not None]
+        total += max(lengths, default=0)
+    return total
+
+
+def _round_to_spread(value: float, spread: float) -> float:
+    """``value`` as 0 when it is float noise next to ``spread`` (a mean of -4e-10 reads as 0)."""
+    return 0.0 if abs(value) < 1e-9 * max(abs(spread), 1.0) else value
+
+
+def _layout(
+    fig: go.Figure,
+    title: str,
+    x: str,
+    y: str,
+    *,
+    legend: bool = False,
+    subtitle: str | None = None,
+    height: int = 420,
+) -> go.Figure:
+    title_spec: dict = {"text": title, "font": {"size": 16}}
+    if subtitle:
+        title_spec["subtitle"] = {"text": subtitle}
+    fig.update_layout(
+        title=title_spec,
+        xaxis_title=x,
+        yaxis_title=y,
+        template=_TEMPLATE,
+        colorway=PALETTE,
+        showlegend=legend,
+        margin={"l": 10, "r": 10, "t": 80 if subtitle else 50, "b": 10},
+        height=height,
+    )
+    return fig
+
+
+def _inner_legend(fig: go.Figure, corner: str) -> None:
+    """Put the legend inside the plot, in an empty ``corner`` ("lower right", "lower left")."""
+    right = corner.endswith("right")
+    fig.update_layout(
+        legend={
+            "x": 0.98 if right else 0.02, "xanchor": "right" if right else "left",
+            "y": 0.02, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.8)",
+        }
+    )  # fmt: skip
+
+
+def _row_ids(row_ids: Sequence[int] | None, n: int) -> np.ndarray:
+    if row_ids is None:
+        return np.arange(n)
+    ids = np.asarray(row_ids).astype("int64")
+    if ids.shape != (n,):
+        raise ValueError(f"row_ids has {ids.size} entries for {n} rows.")
+    return ids
+
+
+def _num(value: float) -> str:
+    """A short label for a number: 4 significant digits, thousands separated, no exponent."""
+    if 1e4 <= abs(value) < 1e15:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _cycle(n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
