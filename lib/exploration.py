@@ -27,10 +27,10 @@ from lib.explain import Importance, PartialDependence, feature_importance, parti
 from lib.metrics import at_threshold, score
 from lib.model_info import ModelInfo
 from lib.predict import PredictionResult, align, predict
+from lib.problem import is_training_data
 from lib.records import CurrentModel, TableData
 from lib.rows import actual_values, one_row_frame
 from lib.schema import CLASSIFICATION, REGRESSION, Task
-from lib.training import is_training_data
 
 T = TypeVar("T")
 

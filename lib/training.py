@@ -1,5 +1,8 @@
 """Training a scikit-learn pipeline on a person's table, with honest validation.
 
+The problem is prepared by ``lib.problem``; what training records and warns about is in
+``lib.training_facts``.
+
 ``train`` holds out a stratified test split, cross-validates on the rest, scores a dummy
 baseline the same way, warns about likely leakage, then refits the final pipeline on every
 row. ``compare_models`` cross-validates several catalog models and ranks them.
@@ -12,7 +15,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,47 +25,24 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from lib import catalog, metadata
 from lib.catalog import ModelSpec
 from lib.errors import TrainingError
-from lib.metrics import LABELS, PRIMARY_METRIC, is_better, score
-from lib.preprocessing import build_preprocessor, feature_groups
-from lib.profile import ColumnProfile, profile_table
+from lib.metrics import PRIMARY_METRIC, score
+from lib.preprocessing import build_preprocessor
+from lib.problem import Prepared, prepare, subset
+from lib.profile import ColumnProfile
 from lib.sampling import shuffled_indices
 from lib.schema import (
     CLASSIFICATION,
-    CvFigure,
-    EstimatorRecord,
-    Figures,
     ModelMetadata,
     Task,
-    TrainingData,
-    TrainingSummary,
-    is_task,
 )
+from lib.training_facts import data_facts, model_metadata, training_warnings
 
 Progress = Callable[[float, str], None]
-LEAKAGE_SAMPLE_ROWS = 5_000
-LEAKAGE_THRESHOLD = 0.99
 COMPARE_SAMPLE_ROWS = 20_000
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A validated training problem: features ``X`` (n_rows x n_features) and target ``y``."""
-
-    X: pd.DataFrame
-    y: pd.Series
-    task: Task
-    target: str
-    features: list[str]
-    groups: dict[str, list[str]]
-    left_out: dict[str, str]
-    n_dropped_missing_target: int
-    classes: list | None
 
 
 @dataclass(frozen=True)
@@ -113,76 +93,6 @@ class Options:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare(
-    df: pd.DataFrame,
-    target: str,
-    features: list[str] | None = None,
-    task: str | None = None,
-    profiles: list[ColumnProfile] | None = None,
-) -> Prepared:
-    """Check the target and features and split ``df`` into ``X`` and ``y``.
-
-    ``features`` defaults to every usable column but the target. Rows whose target is missing
-    are dropped and counted.
-    """
-    if target not in df.columns:
-        raise TrainingError(f"There is no column '{target}'. Choose the target from the list.")
-    profiles = profiles or profile_table(df)
-    by_name = {p.name: p for p in profiles}
-    left_out = {p.name: p.reason or "" for p in profiles if not p.usable and p.name != target}
-    if features is None:
-        features = [p.name for p in profiles if p.usable and p.name != target]
-    else:
-        missing = [name for name in features if name not in by_name]
-        if missing:
-            raise TrainingError(f"These feature columns are not in the table: {missing}.")
-        features = [name for name in features if name != target]
-        for name in features:
-            if not by_name[name].usable:
-                raise TrainingError(
-                    f"'{name}' cannot be a feature: it {by_name[name].reason}. Untick it."
-                )
-    if not features:
-        raise TrainingError(
-            f"No usable feature columns are left besides '{target}'. A model needs at least "
-            "one column to learn from; check the column profile for why columns were left out."
-        )
-
-    X, raw_y, n_dropped = _rows_with_target(df, target, features)
-    if raw_y.empty:
-        raise TrainingError(f"The target column '{target}' has no values. Pick another target.")
-    task = task or catalog.infer_task(raw_y)
-    if not is_task(task):
-        raise TrainingError(f"Unknown task {task!r}: choose classification or regression.")
-    y = _fitted_target(raw_y, task)
-    if y is None:
-        raise TrainingError(
-            f"Regression needs a numeric target, but '{target}' holds text such as "
-            f"{raw_y.iloc[0]!r}. Choose classification, or a numeric target."
-        )
-
-    classes = None
-    if task == CLASSIFICATION:
-        classes = sorted(y.unique().tolist(), key=str)
-        if len(classes) < 2:
-            raise TrainingError(
-                f"The target '{target}' has only one value ({classes[0]!r}), so there is "
-                "nothing to tell apart. Pick a target with at least two classes."
-            )
-        if len(classes) > catalog.MAX_CLASSES:
-            raise TrainingError(
-                f"The target '{target}' has {len(classes)} different values, too many classes "
-                f"(the limit is {catalog.MAX_CLASSES}). If it is a number, choose regression."
-            )
-    elif y.min() == y.max():
-        raise TrainingError(
-            f"The target '{target}' has the same value in every row; there is nothing to "
-            "predict. Pick another target."
-        )
-    groups = feature_groups(profiles, features)
-    return Prepared(X, y, task, target, features, groups, left_out, n_dropped, classes)
-
-
 def train(
     df: pd.DataFrame,
     target: str,
@@ -226,7 +136,7 @@ def train(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-data-facts") as pool:
         # Facts about the rows need no model: work them out while the final fit runs, which
         # leaves a core idle much of the time (on a million rows this hides ~0.3 s).
-        pending_facts = pool.submit(_data_facts, problem, options)
+        pending_facts = pool.submit(data_facts, problem, options)
         converged = _fit(pipeline, problem.X, problem.y)
     facts = pending_facts.result()
     if "n_jobs" in pipeline.named_steps["model"].get_params():
@@ -234,13 +144,15 @@ def train(
         # differ in the last bits from call to call; the final model predicts on one thread.
         pipeline.named_steps["model"].set_params(n_jobs=None)
 
-    notes = _warnings(problem, metrics, baseline_metrics) + facts.leakage
+    notes = training_warnings(problem, metrics, baseline_metrics) + facts.leakage
     if not converged:
         notes.append(
             f"{spec.label} stopped before it converged. Its figures may improve with more "
             "iterations (Hyperparameters), or with scaled or fewer features."
         )
-    meta = _metadata(problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores)
+    meta = model_metadata(
+        problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores
+    )
     meta = dataclasses.replace(meta, warnings=notes)
     metadata.attach(pipeline, meta)
     report(1.0, "Done")
@@ -298,7 +210,7 @@ def compare_models(
     sampled = len(problem.y) > COMPARE_SAMPLE_ROWS
     if sampled:
         rows = shuffled_indices(len(problem.y), COMPARE_SAMPLE_ROWS, options.random_state)
-        problem = _subset(problem, rows)
+        problem = subset(problem, rows)
     specs = (
         [catalog.get_model(problem.task, key) for key in model_keys]
         if model_keys
@@ -325,31 +237,6 @@ def compare_models(
     board.attrs["sampled"] = COMPARE_SAMPLE_ROWS if sampled else 0
     board.attrs["primary"] = primary
     return board
-
-
-def training_frame(X: pd.DataFrame, y: pd.Series, target: str) -> pd.DataFrame:
-    """The features and the prepared target side by side: what the fingerprint is taken of."""
-    return X.assign(**{target: y})
-
-
-def is_training_data(df: pd.DataFrame, meta: ModelMetadata | None) -> bool:
-    """Whether ``df`` holds exactly the rows (and values) the model in ``meta`` was fitted on.
-
-    Compares the training data fingerprint stored in the model's metadata, after the same
-    preparation as in training; a table that differs in any value, row or type says False.
-    """
-    if meta is None or meta.training_data is None:
-        return False
-    target = meta.target
-    features = [summary.name for summary in meta.features]
-    expected = meta.training_data.fingerprint
-    if target not in df.columns or not set(features) <= set(df.columns):
-        return False
-    X, raw_y, _ = _rows_with_target(df, target, features)
-    y = _fitted_target(raw_y, meta.task)
-    if y is None:
-        return False
-    return metadata.frame_fingerprint(training_frame(X, y, target)) == expected
 
 
 # --- internals --------------------------------------------------------------------------------
@@ -473,169 +360,5 @@ def _holdout_split(problem: Prepared, options: Options) -> tuple[np.ndarray, np.
     return np.sort(train_idx), np.sort(test_idx)
 
 
-def _subset(problem: Prepared, rows: np.ndarray) -> Prepared:
-    """``problem`` on the rows at positions ``rows`` (in that order), indexed 0..len(rows)-1."""
-    return replace(
-        problem,
-        X=problem.X.iloc[rows].reset_index(drop=True),
-        y=problem.y.iloc[rows].reset_index(drop=True),
-    )
-
-
 def _dummy(task: str):
     return DummyClassifier(strategy="prior") if task == CLASSIFICATION else DummyRegressor()
-
-
-def _rows_with_target(
-    df: pd.DataFrame, target: str, features: list[str]
-) -> tuple[pd.DataFrame, pd.Series, int]:
-    """The rows that have a target: features ``X`` (n_kept x n_features), the target as it is
-    in ``df`` (n_kept,), both indexed 0..n_kept-1, and how many rows were dropped."""
-    y = df[target]
-    keep = y.notna().to_numpy()
-    n_dropped = int((~keep).sum())
-    if not n_dropped:  # no mask: pandas' copy-on-write then copies nothing
-        return df[features].reset_index(drop=True), y.reset_index(drop=True), 0
-    return df.loc[keep, features].reset_index(drop=True), y[keep].reset_index(drop=True), n_dropped
-
-
-def _fitted_target(y: pd.Series, task: str | None) -> pd.Series | None:
-    """``y`` as the model is fitted on it: class labels (see ``_as_labels``) for classification,
-    float64 otherwise; None when a regression target is not numeric (or is boolean)."""
-    if task == CLASSIFICATION:
-        return _as_labels(y)
-    if pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
-        return y.astype("float64")
-    return None
-
-
-def _as_labels(y: pd.Series) -> pd.Series:
-    """Class labels scikit-learn handles: whole floats become ints, others stay as they are."""
-    if pd.api.types.is_float_dtype(y.dtype) and bool((y % 1 == 0).all()):
-        return y.astype("int64")
-    if not pd.api.types.is_numeric_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
-        return y.astype(str).astype(object)
-    return y
-
-
-@dataclass(frozen=True)
-class _DataFacts:
-    """What the model file and the warnings say about the training rows (no model needed)."""
-
-    features: list[TrainingSummary]
-    fingerprint: str
-    leakage: list[str]
-
-
-def _data_facts(problem: Prepared, options: Options) -> _DataFacts:
-    return _DataFacts(
-        features=metadata.training_summaries(problem.X, problem.groups),
-        fingerprint=metadata.frame_fingerprint(
-            training_frame(problem.X, problem.y, problem.target)
-        ),
-        leakage=_leakage_warnings(problem, options) if options.check_leakage else [],
-    )
-
-
-def _warnings(
-    problem: Prepared, metrics: dict[str, float], baseline: dict[str, float]
-) -> list[str]:
-    notes = []
-    if problem.n_dropped_missing_target:
-        notes.append(
-            f"{problem.n_dropped_missing_target:,} rows with no value in '{problem.target}' "
-            "were left out of training."
-        )
-    primary = PRIMARY_METRIC[problem.task]
-    if metrics and baseline and not is_better(primary, metrics[primary], baseline[primary] + 1e-9):
-        notes.append(
-            f"The model's {LABELS[primary]} ({metrics[primary]:.3f}) is no better than always "
-            f"guessing ({baseline[primary]:.3f}). The features may not carry information about "
-            f"'{problem.target}', or the model needs other settings."
-        )
-    return notes
-
-
-def _leakage_warnings(problem: Prepared, options: Options) -> list[str]:
-    """Flag a feature that on its own predicts the target almost perfectly on unseen rows."""
-    n = min(len(problem.y), LEAKAGE_SAMPLE_ROWS)
-    if n < 20:
-        return []
-    # Random order: the first half of the sample trains each tree, the second half tests it.
-    sample = shuffled_indices(len(problem.y), n, options.random_state)
-    y = problem.y.iloc[sample].to_numpy()
-    if problem.task == CLASSIFICATION and pd.Series(y).value_counts(normalize=True).max() > 0.95:
-        return []  # one class dominates: near-perfect accuracy says nothing
-    rows = problem.X.iloc[sample]
-    half = n // 2
-    notes = []
-    for name in problem.features:
-        column = rows[[name]]
-        if name in problem.groups["numeric"]:
-            x = column.to_numpy(dtype="float64", na_value=np.nan)
-            x = np.nan_to_num(x, nan=np.nanmedian(x) if np.isfinite(x).any() else 0.0)
-        else:
-            x = OrdinalEncoder().fit_transform(column.astype(str))
-        if problem.task == CLASSIFICATION:
-            tree = DecisionTreeClassifier(max_depth=6, random_state=0)
-        else:
-            tree = DecisionTreeRegressor(max_depth=6, random_state=0)
-        tree.fit(x[:half], y[:half])
-        fit_score = tree.score(x[half:], y[half:])
-        if fit_score >= LEAKAGE_THRESHOLD:
-            what = "accuracy" if problem.task == CLASSIFICATION else "R²"
-            notes.append(
-                f"'{name}' alone predicts '{problem.target}' almost perfectly ({what} "
-                f"{fit_score:.3f} on unseen rows). If it is computed from the target or only "
-                "known after the fact, untick it: otherwise these figures are too good to be true."
-            )
-    return notes
-
-
-def _metadata(
-    problem: Prepared,
-    spec: ModelSpec,
-    options: Options,
-    pipeline: Pipeline,
-    facts: _DataFacts,
-    metrics: dict[str, float],
-    baseline: dict[str, float],
-    cv_scores: dict[str, list[float]],
-) -> ModelMetadata:
-    estimator = pipeline.named_steps["model"]
-    plain = metadata.to_plain  # numpy scalars from the scorers become Python numbers
-    return ModelMetadata(
-        task=problem.task,
-        target=problem.target,
-        classes=plain(problem.classes),
-        features=facts.features,
-        left_out=dict(problem.left_out),
-        model=EstimatorRecord(
-            estimator=type(estimator).__name__,
-            key=spec.key,
-            label=spec.label,
-            params={k: repr(v) for k, v in sorted(options.params.items())},
-        ),
-        figures=Figures(
-            primary=PRIMARY_METRIC[problem.task],
-            holdout=plain(metrics),
-            baseline=plain(baseline),
-            cv={
-                name: CvFigure(float(np.mean(v)), float(np.std(v)), plain(v))
-                for name, v in cv_scores.items()
-            },
-        ),
-        validation={
-            "test_size": options.test_size,
-            "cv_folds": options.cv_folds,
-            "random_state": options.random_state,
-        },
-        training_data=TrainingData(
-            name=options.source_name,
-            rows=len(problem.y),
-            fingerprint=facts.fingerprint,
-            rows_dropped_missing_target=problem.n_dropped_missing_target,
-        ),
-        versions=metadata.library_versions(),
-        created_at=metadata.now_iso(),
-    )

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from lib import catalog, training
+from lib import catalog, problem, training
 from lib.errors import TrainingError, UserError
 from lib.schema import CLASSIFICATION, REGRESSION
 from lib.training import Options, compare_models, train
@@ -459,7 +459,7 @@ def test_a_model_that_stops_before_converging_says_so(sample_frames):
 def test_the_training_rows_are_recognised_and_other_rows_are_not(sample_frames):
     tips = sample_frames["tips"]
     result = train(tips, "tip", model="ridge", options=Options(cv_folds=0))
-    assert training.is_training_data(tips, result.metadata)
-    assert not training.is_training_data(tips.head(100), result.metadata)
-    assert not training.is_training_data(tips.assign(tip=tips["tip"] + 0.01), result.metadata)
-    assert not training.is_training_data(tips, None)  # a model saved elsewhere
+    assert problem.is_training_data(tips, result.metadata)
+    assert not problem.is_training_data(tips.head(100), result.metadata)
+    assert not problem.is_training_data(tips.assign(tip=tips["tip"] + 0.01), result.metadata)
+    assert not problem.is_training_data(tips, None)  # a model saved elsewhere
