@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from lib.drift import DriftReport, drift_report
-from lib.errors import UserError
+from lib.errors import PredictionError, UserError
 from lib.explain import Importance, PartialDependence, feature_importance, partial_dependence_data
 from lib.metrics import at_threshold, score
 from lib.model_info import ModelInfo
-from lib.predict import PredictionResult, align, predict
+from lib.predict import NO_ROWS, PredictionResult, align, predict, predict_aligned
 from lib.problem import is_training_data
 from lib.records import CurrentModel, TableData
 from lib.rows import actual_values, one_row_frame
@@ -139,7 +139,13 @@ class Exploration:
     @property
     def predictions(self) -> PredictionResult:
         """The rows with the prediction (and probability) columns added."""
-        return self.memo("predictions", predict, self.current.model, self.rows.df, self.info)
+
+        def build() -> PredictionResult:
+            if self.n_rows == 0:  # before aligning: "no rows" says more than "no columns"
+                raise PredictionError(NO_ROWS)
+            return predict_aligned(self.current.model, self.rows.df, self._model_input(), self.info)
+
+        return self.memo("predictions", build)
 
     def what_if(self, values: Mapping[str, Any]) -> PredictionResult:
         """The prediction for one row made of ``values`` (input column -> value)."""

@@ -14,6 +14,7 @@ from lib.model_info import ModelInfo, describe_model
 
 log = logging.getLogger(__name__)
 MAX_EXAMPLES = 3
+NO_ROWS = "There are no rows to predict. Add at least one row."
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,20 @@ def predict(model: Any, df: pd.DataFrame, info: ModelInfo | None = None) -> Pred
     """Predict for every row of ``df`` (n_rows x any columns) with ``model``."""
     info = info or describe_model(model)
     if len(df) == 0:
-        raise PredictionError("There are no rows to predict. Add at least one row.")
-    X, notices = align(df, info)
+        raise PredictionError(NO_ROWS)
+    return predict_aligned(model, df, align(df, info), info)
+
+
+def predict_aligned(
+    model: Any,
+    df: pd.DataFrame,
+    aligned: tuple[pd.DataFrame | np.ndarray, list[str]],
+    info: ModelInfo,
+) -> PredictionResult:
+    """``predict`` with the model input already made from ``df`` by ``align`` (its result)."""
+    if len(df) == 0:
+        raise PredictionError(NO_ROWS)
+    X, notices = aligned
     try:
         y_pred = np.asarray(model.predict(X))
         proba = model.predict_proba(X) if info.has_proba else None

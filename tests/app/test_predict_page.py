@@ -106,7 +106,7 @@ def test_unexpected_failure_is_an_apology_with_a_reference(at, tips_model, tips_
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail that must stay on the server")
 
-    monkeypatch.setattr(lib.exploration, "predict", broken)  # where every page prediction runs
+    monkeypatch.setattr(lib.exploration, "predict_aligned", broken)  # where the page predicts
     open_predict(at, tips_model)
     upload_rows(at, "tips.csv", tips_csv)
     message = texts(at.error)
