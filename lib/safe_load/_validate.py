@@ -183,8 +183,10 @@ def check_loaded(obj: object) -> None:
     d = getattr(obj, "__dict__", None)
     if not isinstance(d, dict):
         return
-    if "tree_" in d and "n_features_in_" in d:
+    if "tree_" in d:
         _check_decision_tree(obj)
+    if "_y" in d and "classes_" in d and "_fit_X" in d:
+        _check_neighbors_labels(obj)
     if "_predictors" in d:
         _check_hist_gradient_boosting(obj)
     if "support_vectors_" in d and "_n_support" in d:
@@ -210,9 +212,32 @@ def _tree_ensembles() -> tuple[type, ...]:
 def _check_decision_tree(est: object) -> None:
     from sklearn.tree._tree import Tree
 
+    # Without n_features_in_ scikit-learn skips its width check, and the tree's compiled walk
+    # reads whatever feature index the file chose.
     tree = est.__dict__["tree_"]
-    if type(tree) is not Tree or tree.n_features != est.__dict__["n_features_in_"]:
+    n_features = est.__dict__.get("n_features_in_")
+    if type(tree) is not Tree or not _is_int(n_features) or tree.n_features != n_features:
         raise _tree_problem("does not match the number of features of its model")
+
+
+def _check_neighbors_labels(est: object) -> None:
+    """A neighbours classifier's stored labels index its classes: each must be in range."""
+    d = est.__dict__
+    problem = bad_state("a nearest-neighbours model in this file has labels outside its classes")
+    y, classes, fit_x = d["_y"], d["classes_"], d["_fit_X"]
+    if not isinstance(y, np.ndarray) or y.dtype.kind not in "iu" or y.ndim not in (1, 2):
+        raise problem
+    if len(getattr(fit_x, "shape", ())) != 2 or y.shape[0] != fit_x.shape[0]:
+        raise problem
+    columns = y.reshape(len(y), -1)
+    per_output = classes if y.ndim == 2 and isinstance(classes, list) else [classes]
+    if len(per_output) != columns.shape[1]:
+        raise problem
+    for j, labels in enumerate(per_output):
+        n_labels = len(getattr(labels, "shape", ())) == 1 and labels.shape[0]
+        column = columns[:, j]
+        if not n_labels or (column.size and (column.min() < 0 or column.max() >= n_labels)):
+            raise problem
 
 
 def _check_ensemble_width(est: object) -> None:
@@ -222,7 +247,7 @@ def _check_ensemble_width(est: object) -> None:
     if not isinstance(flat, list | np.ndarray):
         raise bad_state("an ensemble in this file has an invalid member list")
     for member in flat:
-        member_n = getattr(member, "n_features_in_", n)
+        member_n = getattr(member, "n_features_in_", None)  # a member must say its width
         if member_n != n:
             raise bad_state("a model inside an ensemble does not match the ensemble's features")
 
@@ -316,6 +341,14 @@ def _check_libsvm(est: object) -> None:
     support = d.get("support_")
     if isinstance(support, np.ndarray) and support.shape[0] != n_sv:
         raise problem
+    if d.get("kernel") == "precomputed":
+        # libsvm looks up each support vector's row of the kernel matrix by these indices.
+        fitted = d.get("shape_fit_")
+        n_rows = fitted[0] if isinstance(fitted, tuple) and fitted else None
+        if not (isinstance(support, np.ndarray) and support.dtype.kind in "iu" and _is_int(n_rows)):
+            raise problem
+        if support.size and (support.min() < 0 or support.max() >= n_rows):
+            raise problem
     n_features = d.get("n_features_in_")
     needs_width = d.get("kernel") != "precomputed" and n_sv and _is_int(n_features)
     if needs_width and sv.shape[1] != n_features:

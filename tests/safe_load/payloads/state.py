@@ -132,3 +132,50 @@ def kdtree_idx(t: Target) -> bytes:
     tree.__setstate__(tuple(state))
     model._tree = tree
     return joblib_bytes(model)
+
+
+# --- found by an attacker's review (issue 10): states that pass shape checks yet crash predict
+
+
+@payload("tree-without-n_features_in_", F, expect=MALFORMED)
+def tree_without_width(t: Target) -> bytes:
+    """A DecisionTreeRegressor with ``n_features_in_`` removed: scikit-learn then skips its
+    width check and the compiled walk reads the feature index the file chose."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    model = DecisionTreeRegressor(random_state=0).fit(X, Y)
+    del model.n_features_in_
+    return joblib_bytes(model)
+
+
+@payload("forest-member-without-n_features_in_", F, expect=MALFORMED)
+def forest_member_without_width(t: Target) -> bytes:
+    """A random forest one of whose member trees has ``n_features_in_`` removed."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
+    del model.estimators_[1].n_features_in_
+    return joblib_bytes(model)
+
+
+@payload("knn-label-index-outside-classes", F, expect=MALFORMED)
+def knn_label_outside(t: Target) -> bytes:
+    """KNeighborsClassifier (brute, manhattan) whose ``_y`` holds a class index far past
+    ``classes_`` for one training point: the class vote writes out of bounds for rows whose
+    neighbour is that point."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    model = KNeighborsClassifier(n_neighbors=1, algorithm="brute", metric="manhattan").fit(X, Y)
+    model._y = model._y.copy()
+    model._y[-1] = 10**9
+    return joblib_bytes(model)
+
+
+@payload("svc-precomputed-support-outside-rows", F, expect=MALFORMED)
+def svc_precomputed_support(t: Target) -> bytes:
+    """SVC(kernel="precomputed") whose ``support_`` points at row 10**9 of a 30-row kernel."""
+    from sklearn.svm import SVC
+
+    model = SVC(kernel="precomputed").fit(X @ X.T, Y)
+    model.support_ = np.full_like(model.support_, 10**9)
+    return joblib_bytes(model)
