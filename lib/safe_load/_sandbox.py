@@ -194,9 +194,18 @@ def _isolate(limits: Limits) -> None:
     os.close(devnull)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    cap = _mapped_bytes() + int(limits.child_memory_bytes)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = address_space_cap(_mapped_bytes(), int(limits.child_memory_bytes), hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     warnings.simplefilter("ignore")
+
+
+def address_space_cap(mapped: int, extra: int, hard: int) -> int:
+    """The child's address-space cap: what it has mapped plus ``extra`` bytes, but never above
+    the ``hard`` limit it inherited (a server started under ``ulimit -v``): raising it fails
+    for an unprivileged process, which used to refuse every upload as a crash."""
+    wanted = mapped + extra
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
 
 
 def _mapped_bytes() -> int:
