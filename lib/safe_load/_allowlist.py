@@ -49,7 +49,7 @@ MODULE_ALIASES: dict[str, str] = {
 GUARDED: list[Pair] = [
     # Python's own pickle helpers: getattr (bound methods), object reconstruction, bytes in
     # protocol <= 2, partial objects.
-    *_pairs("builtins", "getattr", "bytes", "bytearray", "dict"),
+    *_pairs("builtins", "getattr", "bytes", "bytearray", "dict", "set", "frozenset"),
     *_pairs("copyreg", "_reconstructor"),
     *_pairs("_codecs", "encode"),
     *_pairs("functools", "partial"),
@@ -74,7 +74,7 @@ GUARDED: list[Pair] = [
 
 # REDUCE may call these with anything: they only build small value objects.
 CALLABLES: list[Pair] = [
-    *_pairs("builtins", "slice", "set", "frozenset", "complex"),
+    *_pairs("builtins", "slice", "complex"),
     *_pairs("numpy.ma.core", "MaskedConstant"),
     # Cython loss objects: constructors take a few floats.
     *_pairs(

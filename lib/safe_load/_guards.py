@@ -111,9 +111,38 @@ def _bytes(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
 
 
 def _dict(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
-    if args == () or (len(args) == 1 and type(args[0]) in (dict, list)):
+    if args == () or (len(args) == 1 and type(args[0]) is dict):
+        return dict(*args)  # its keys were checked as the dict was built
+    if len(args) == 1 and type(args[0]) is list:
+        for pair in args[0]:
+            if type(pair) is tuple and len(pair) == 2:
+                check_key_depth(pair[0], ctx.limits.max_depth)
         return dict(*args)
     raise _fail("call dict() with unusual arguments")
+
+
+def _hashed(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
+    """set() and frozenset(): their items are hashed, which recurses in C on nested tuples."""
+    if args == ():
+        return func()
+    if len(args) == 1 and type(args[0]) in (list, tuple, set, frozenset):
+        for item in args[0]:
+            check_key_depth(item, ctx.limits.max_depth)
+        return func(args[0])
+    raise _fail(f"call {func.__name__}() with unusual arguments")
+
+
+def check_key_depth(key: object, max_depth: int) -> None:
+    """Refuse deeply nested tuple keys (hashing them recurses in C)."""
+    todo: list[tuple[object, int]] = [(key, 1)]
+    seen = 0
+    while todo:
+        obj, depth = todo.pop()
+        seen += 1
+        if depth > max_depth or seen > 100_000:
+            raise bad_state("it holds a dictionary key nested too deeply")
+        if type(obj) is tuple or type(obj) is frozenset:
+            todo.extend((item, depth + 1) for item in obj)
 
 
 def _encode(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> object:
@@ -252,6 +281,8 @@ GUARDS: dict[tuple[str, str], Guard] = {
     ("builtins", "bytes"): _bytes,
     ("builtins", "bytearray"): _bytes,
     ("builtins", "dict"): _dict,
+    ("builtins", "set"): _hashed,
+    ("builtins", "frozenset"): _hashed,
     ("copyreg", "_reconstructor"): _reconstructor,
     ("_codecs", "encode"): _encode,
     ("functools", "partial"): _partial,

@@ -367,7 +367,7 @@ class SafeUnpickler(_P):
         if type(key) in _SCALAR_KEYS:
             return
         if type(key) in (tuple, frozenset):
-            _check_key_depth(key, self._ctx.limits.max_depth)
+            _guards.check_key_depth(key, self._ctx.limits.max_depth)
 
     def load_append(self) -> None:
         value = self.stack.pop()
@@ -450,19 +450,6 @@ def _seal_members(ctx: LoadContext, state: object) -> None:
     for member in members:
         if isinstance(member, np.ndarray | np.dtype):
             ctx.seal(member)
-
-
-def _check_key_depth(key: object, max_depth: int) -> None:
-    """Refuse deeply nested tuple keys (hashing them recurses in C)."""
-    todo: list[tuple[object, int]] = [(key, 1)]
-    seen = 0
-    while todo:
-        obj, depth = todo.pop()
-        seen += 1
-        if depth > max_depth or seen > 100_000:
-            raise bad_state("it holds a dictionary key nested too deeply")
-        if type(obj) is tuple or type(obj) is frozenset:
-            todo.extend((item, depth + 1) for item in obj)
 
 
 def _call_refusal(allow, func: object) -> Exception:

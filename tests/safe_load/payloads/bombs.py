@@ -256,3 +256,38 @@ def object_count(t: Target) -> bytes:
     n = 200_000
     body = pickle.EMPTY_LIST + pickle.MARK + (pickle.BININT1 + b"\x01") * n + pickle.APPENDS
     return pickle.PROTO + b"\x04" + body + pickle.STOP
+
+
+def _deep_tuple(n: int) -> bytes:
+    """An empty tuple wrapped in n one-item tuples (EMPTY_TUPLE, then TUPLE1 x n)."""
+    return pickle.EMPTY_TUPLE + pickle.TUPLE1 * n
+
+
+@payload("bomb-set-of-a-1M-deep-tuple", F, expect=MALFORMED)
+def set_of_deep_tuple(t: Target) -> bytes:
+    """builtins.set called on a list holding a 1,000,000-deep nested tuple: hashing it recurses
+    in C and crashes the process, so the call is refused before it happens."""
+    return (
+        pickle.PROTO + b"\x02" + pickle.GLOBAL + b"builtins\nset\n"
+        + pickle.EMPTY_LIST + _deep_tuple(1_000_000) + pickle.APPEND
+        + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    )  # fmt: skip
+
+
+@payload("bomb-frozenset-of-a-1M-deep-tuple", F, expect=MALFORMED)
+def frozenset_of_deep_tuple(t: Target) -> bytes:
+    """builtins.frozenset on a tuple holding the 1,000,000-deep nested tuple."""
+    return (
+        pickle.PROTO + b"\x02" + pickle.GLOBAL + b"builtins\nfrozenset\n"
+        + _deep_tuple(1_000_000) + pickle.TUPLE1 + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    )  # fmt: skip
+
+
+@payload("bomb-dict-keyed-by-a-1M-deep-tuple", F, expect=MALFORMED)
+def dict_of_deep_tuple(t: Target) -> bytes:
+    """builtins.dict on a list of one (key, value) pair whose key is 1,000,000 tuples deep."""
+    return (
+        pickle.PROTO + b"\x02" + pickle.GLOBAL + b"builtins\ndict\n"
+        + pickle.EMPTY_LIST + _deep_tuple(1_000_000) + pickle.NONE + pickle.TUPLE2
+        + pickle.APPEND + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    )  # fmt: skip
