@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 MAX_FEATURES = 1 << 31
 MAX_OUTPUTS = 1 << 16
 MAX_CLASSES = 1 << 24
+# A transformer whose output width is declared by a few integers (PolynomialFeatures' degree)
+# could ask for any number of columns; more than this is refused. Genuine expansions are far
+# smaller (degree 3 of 50 columns: 23,426).
+MAX_OUTPUT_FEATURES = 1_000_000
+MAX_DEGREE = 1_000
 TREE_LEAF = -1
 
 
@@ -187,6 +192,8 @@ def check_loaded(obj: object) -> None:
         _check_decision_tree(obj)
     if "_y" in d and "classes_" in d and "_fit_X" in d:
         _check_neighbors_labels(obj)
+    if "_max_degree" in d and "n_output_features_" in d:
+        _check_polynomial_width(obj)
     if "_predictors" in d:
         _check_hist_gradient_boosting(obj)
     if "support_vectors_" in d and "_n_support" in d:
@@ -218,6 +225,29 @@ def _check_decision_tree(est: object) -> None:
     n_features = est.__dict__.get("n_features_in_")
     if type(tree) is not Tree or not _is_int(n_features) or tree.n_features != n_features:
         raise _tree_problem("does not match the number of features of its model")
+
+
+def _check_polynomial_width(est: object) -> None:
+    """PolynomialFeatures allocates (rows x n_output_features_) from integers in the file: they
+    must agree with each other and stay within ``MAX_OUTPUT_FEATURES``."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    if not isinstance(est, PolynomialFeatures):
+        return
+    d = est.__dict__
+    problem = bad_state("a polynomial feature step in this file declares an impossible width")
+    n, low, high, width = (d.get(k) for k in ("n_features_in_", "_min_degree", "_max_degree",
+                                              "n_output_features_"))  # fmt: skip
+    if not all(_is_int(v) for v in (n, low, high, width)):
+        raise problem
+    assert n is not None and low is not None and high is not None  # for mypy: checked above
+    if not (0 < n <= MAX_FEATURES and 0 <= low <= high <= MAX_DEGREE):
+        raise problem
+    expected = PolynomialFeatures._num_combinations(
+        int(n), int(low), int(high), bool(d.get("interaction_only")), bool(d.get("include_bias"))
+    )
+    if width != expected or expected > MAX_OUTPUT_FEATURES:
+        raise problem
 
 
 def _check_neighbors_labels(est: object) -> None:

@@ -351,3 +351,29 @@ def test_dtype_cannot_change_after_an_array_uses_it() -> None:
     data = b"\x80\x02" + array + b"R0h\x00" + state + b"b."
     with pytest.raises(UnsafeModelError, match="change the inner state"):
         load_model(data, sandbox=False)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"degree": 3},
+        {"degree": (2, 4), "interaction_only": True},
+        {"degree": 2, "include_bias": False},
+    ],
+)
+def test_genuine_polynomial_pipelines_pass_the_width_check(options):
+    import io
+
+    import joblib
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from lib.safe_load import load_model
+
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    model = make_pipeline(PolynomialFeatures(**options), Ridge()).fit(X, X.sum(axis=1))
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    loaded = load_model(buffer.getvalue(), sandbox=False).model
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X))

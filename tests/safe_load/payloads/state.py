@@ -179,3 +179,28 @@ def svc_precomputed_support(t: Target) -> bytes:
     model = SVC(kernel="precomputed").fit(X @ X.T, Y)
     model.support_ = np.full_like(model.support_, 10**9)
     return joblib_bytes(model)
+
+
+@payload("polynomial-features-degree-1400", F, expect=MALFORMED)
+def polynomial_degree_1400(t: Target) -> bytes:
+    """PolynomialFeatures on 2 columns re-set to degree 1400, every integer consistent: a small
+    file whose transform of a few thousand rows asks for gigabytes."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    model = PolynomialFeatures(degree=2).fit(X)
+    model.degree = model._max_degree = 1400
+    model.n_output_features_ = model._n_out_full = PolynomialFeatures._num_combinations(
+        2, 0, 1400, False, True
+    )
+    return joblib_bytes(model)
+
+
+@payload("polynomial-features-width-disagrees", F, expect=MALFORMED)
+def polynomial_width_disagrees(t: Target) -> bytes:
+    """PolynomialFeatures whose ``n_output_features_`` is smaller than its degree produces:
+    the transform would write past the array it allocated."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    model = PolynomialFeatures(degree=3).fit(X)
+    model.n_output_features_ = 2
+    return joblib_bytes(model)
