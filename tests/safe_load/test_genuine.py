@@ -362,9 +362,6 @@ def test_dtype_cannot_change_after_an_array_uses_it() -> None:
     ],
 )
 def test_genuine_polynomial_pipelines_pass_the_width_check(options):
-    import io
-
-    import joblib
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures
