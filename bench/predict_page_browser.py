@@ -47,13 +47,11 @@ import argparse
 import collections
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +68,8 @@ from lib.display import store_metadata  # noqa: E402
 from lib.model_info import describe_model  # noqa: E402
 from lib.persistence import dump_model  # noqa: E402
 from lib.store import ModelStore  # noqa: E402
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app_process  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TARGET = "Miles_per_Gallon"
 MODEL_NAME = "cars HGB"
 TRAIN_ROWS = 2_000
@@ -148,46 +145,7 @@ def resample(base: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
 # --- the app -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_app(library: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run app.py`` headless on a free port; yields (base URL, process)."""
-    port = free_port()
-    env = os.environ | {"MODEL_STUDIO_LIBRARY": str(library)}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90
-            while not _healthy(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log_path}")
-                time.sleep(0.3)
-            yield url, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-            return answer.read().strip() == b"ok"
-    except OSError:
-        return False
+# The app is started as the browser tests start it (tests/e2e/server.py).
 
 
 # --- what the browser receives ----------------------------------------------------------------
@@ -578,7 +536,7 @@ def main() -> None:
 
         measured: dict[str, dict[str, list[Step]]] = {}
         work: dict[str, dict[str, float]] = {}
-        app = running_app(library, tmp_path / "streamlit.log")
+        app = running_app_process(library, tmp_path / "streamlit.log")
         with app as (url, server), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             try:

@@ -43,6 +43,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(library: Path, log_path: Path, timeout: float = 90) -> Iterator[str]:
     """Run the app with its model library at ``library``; yield its base URL."""
+    with running_app_process(library, log_path, timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def running_app_process(
+    library: Path, log_path: Path, timeout: float = 90
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``running_app``, yielding the server process too (for a profiler to attach to)."""
     port = free_port()
     env = os.environ | {"MODEL_STUDIO_LIBRARY": str(library)}
     command = [
@@ -63,7 +72,7 @@ def running_app(library: Path, log_path: Path, timeout: float = 90) -> Iterator[
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not answer in {timeout} s; see {log_path}")
                 time.sleep(0.3)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             try:
