@@ -7,8 +7,8 @@ model input (named columns or positional ones), runs the model only here, and co
 result the first time it is asked for, then keeps it: a rerun, a page switch or a second tab
 costs a dictionary look-up. A refusal (``UserError``) is kept too, so it is not recomputed.
 
-A page never calls ``model.predict`` itself; this is also where a later change decides in which
-process a model runs.
+A page never calls ``model.predict`` itself. The model runs through ``current.runner``: in this
+process for the app's own models, in a sandboxed worker process for a model from outside.
 """
 
 from __future__ import annotations
@@ -143,7 +143,9 @@ class Exploration:
         def build() -> PredictionResult:
             if self.n_rows == 0:  # before aligning: "no rows" says more than "no columns"
                 raise PredictionError(NO_ROWS)
-            return predict_aligned(self.current.model, self.rows.df, self._model_input(), self.info)
+            return predict_aligned(
+                self.current.runner, self.rows.df, self._model_input(), self.info
+            )
 
         return self.memo("predictions", build)
 
@@ -151,7 +153,7 @@ class Exploration:
         """The prediction for one row made of ``values`` (input column -> value)."""
         frame = one_row_frame(dict(values), self.info.kinds())
         key = ("what_if", tuple(sorted((name, repr(v)) for name, v in values.items())))
-        return self.memo(key, predict, self.current.model, frame, self.info)
+        return self.memo(key, predict, self.current.runner, frame, self.info)
 
     # --- the labelled rows ----------------------------------------------------------------
 
@@ -238,8 +240,8 @@ class Exploration:
             if labelled is not None and len(labelled):
                 X = self.model_input
                 X = X.iloc[labelled.row_ids] if isinstance(X, pd.DataFrame) else X[labelled.row_ids]
-                return feature_importance(self.current.model, X, labelled.y_true, self.task)
-            return feature_importance(self.current.model, self.model_input)
+                return feature_importance(self.current.runner, X, labelled.y_true, self.task)
+            return feature_importance(self.current.runner, self.model_input)
 
         return self.memo("importance", build)
 
@@ -251,14 +253,14 @@ class Exploration:
     @property
     def own_importance(self) -> Importance | None:
         """The model's own importances or weights: free to read (None: it has none)."""
-        return self.memo("own_importance", feature_importance, self.current.model,
+        return self.memo("own_importance", feature_importance, self.current.runner,
                          self.model_input)  # fmt: skip
 
     def partial_dependence(self, feature: str, class_label: object | None) -> PartialDependence:
         """How the prediction (or ``class_label``'s probability) moves with ``feature``."""
         categorical = self.info.kinds().get(feature) == "categorical"
         return self.memo(("pdp", feature, class_label), partial_dependence_data,
-                         self.current.model, self.model_frame, feature,
+                         self.current.runner, self.model_frame, feature,
                          categorical=categorical, class_label=class_label)  # fmt: skip
 
     def probability_class(self, chosen: object | None = None) -> object | None:

@@ -41,7 +41,11 @@ def read_metadata(model: object) -> ReadMetadata:
     """Parse and check the app metadata stored on ``model``: the one place a file's record is
     read. A malformed record is refused as a whole, or loses its malformed optional parts, with
     a warning either way."""
-    plain = getattr(model, METADATA_ATTR, None)
+    return read_metadata_plain(getattr(model, METADATA_ATTR, None))
+
+
+def read_metadata_plain(plain: Any) -> ReadMetadata:
+    """``read_metadata`` for the record already taken off the model (plain data or None)."""
     if plain is None:
         return ReadMetadata(None)
     try:

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sklearn
-from sklearn.base import is_classifier, is_regressor
-from sklearn.pipeline import Pipeline
 
-from lib.metadata import read_metadata, to_plain
+from lib.metadata import read_metadata_plain
 from lib.schema import CLASSIFICATION, REGRESSION, FeatureKind, ModelMetadata, Task, TrainingSummary
 
 
@@ -47,6 +45,7 @@ class ModelInfo:
     file_sklearn_version: str | None
     running_sklearn_version: str = sklearn.__version__
     notes: list[str] = field(default_factory=list)  # what was wrong with the file's record
+    text: str = ""  # the model's printed form (scikit-learn's repr), shown as text
 
     @property
     def summaries(self) -> list[TrainingSummary]:
@@ -92,48 +91,119 @@ class ModelInfo:
 
 def describe_model(model: object, file_sklearn_version: str | None = None) -> ModelInfo:
     """Summarise ``model``; ``file_sklearn_version`` is the version recorded in its file."""
-    read = read_metadata(model)
+    from lib.model_ops import describe
+
+    return info_from_facts(describe(model, file_sklearn_version))
+
+
+def info_from_facts(facts: object) -> ModelInfo:
+    """Check and read what a model said about itself (``lib.model_ops.describe``); for a model
+    from outside these come from its sandboxed worker, so every field is checked.
+
+    Raises ``MalformedFacts`` when a field has the wrong type or an absurd size.
+    """
+    if not isinstance(facts, dict):
+        raise MalformedFacts("the description is not a record")
+    estimator = _text_field(facts, "estimator", 300)
+    steps = _list_field(facts, "steps", MAX_STEPS, lambda v: _short_text(v, 500))
+    kind = facts.get("kind")
+    if kind not in ("classifier", "regressor", None):
+        raise MalformedFacts("the model's kind is unknown")
+    classes = _optional_list(facts, "classes", MAX_CLASSES, _label)
+    names = _optional_list(facts, "feature_names", MAX_FEATURES, lambda v: _short_text(v, 10_000))
+    count = facts.get("n_features")
+    if count is not None and not (_is_int(count) and 0 <= count <= MAX_FEATURES):
+        raise MalformedFacts("the model's feature count is not a number of columns")
+    has_predict_proba = facts.get("has_predict_proba")
+    if not isinstance(has_predict_proba, bool):
+        raise MalformedFacts("whether the model gives probabilities is not yes or no")
+    version = facts.get("file_sklearn_version")
+    if version is not None:
+        version = _short_text(version, 100)
+    text = facts.get("text", "")
+    text = _short_text(text, MAX_TEXT) if text else ""
+
+    read = read_metadata_plain(facts.get("metadata"))
+    notes = list(read.warnings)
+    if facts.get("metadata_error") is not None:
+        notes.append(
+            f"The file's Model Studio record is damaged "
+            f"({_short_text(facts['metadata_error'], 300)}), so it is ignored."
+        )
     meta = read.metadata
-    estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    steps = (
-        [f"{name}: {type(step).__name__}" for name, step in model.steps]
-        if isinstance(model, Pipeline)
-        else [type(model).__name__]
-    )
-    classes = getattr(model, "classes_", None)
-    task = meta.task if meta else _task_of(model)
-    version = file_sklearn_version or (meta.versions.get("sklearn") if meta else None)
-    features, named = _features(model, meta)
+    task = meta.task if meta else _TASK_OF_KIND[kind]
+    features, named = _features(names, count, meta)
     return ModelInfo(
-        estimator=type(estimator).__name__,
+        estimator=estimator,
         steps=steps,
         task=task,
         target=meta.target if meta else None,
         features=features,
         named_features=named,
-        classes=[to_plain(c) for c in classes] if classes is not None else None,
-        has_proba=hasattr(model, "predict_proba") and task == CLASSIFICATION,
+        classes=classes,
+        has_proba=has_predict_proba and task == CLASSIFICATION,
         metadata=meta,
-        file_sklearn_version=version,
-        notes=read.warnings,
+        file_sklearn_version=version or (meta.versions.get("sklearn") if meta else None),
+        notes=notes,
+        text=text,
     )
 
 
-def _task_of(model: object) -> Task | None:
-    if is_classifier(model):
-        return CLASSIFICATION
-    if is_regressor(model):
-        return REGRESSION
-    return None
+class MalformedFacts(ValueError):
+    """A model's description (from its worker) is not what ``describe`` produces."""
 
 
-def _features(model: object, meta: ModelMetadata | None) -> tuple[list[Feature] | None, bool]:
+MAX_STEPS = 1_000
+MAX_CLASSES = 100_000
+MAX_FEATURES = 1_000_000
+MAX_TEXT = 20_000
+_TASK_OF_KIND: dict[str | None, Task | None] = {
+    "classifier": CLASSIFICATION,
+    "regressor": REGRESSION,
+    None: None,
+}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short_text(value: object, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise MalformedFacts(f"a text field is not text of at most {limit:,} characters")
+    return value
+
+
+def _text_field(facts: dict, key: str, limit: int) -> str:
+    return _short_text(facts.get(key), limit)
+
+
+def _label(value: object) -> Any:
+    if isinstance(value, str):
+        return _short_text(value, 10_000)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise MalformedFacts("a class label is not a plain value")
+
+
+def _list_field(facts: dict, key: str, limit: int, check: Any) -> list:
+    value = facts.get(key)
+    if not isinstance(value, list) or len(value) > limit:
+        raise MalformedFacts(f"'{key}' is not a list of at most {limit:,} items")
+    return [check(item) for item in value]
+
+
+def _optional_list(facts: dict, key: str, limit: int, check: Any) -> list | None:
+    return None if facts.get(key) is None else _list_field(facts, key, limit, check)
+
+
+def _features(
+    names: list[str] | None, count: int | None, meta: ModelMetadata | None
+) -> tuple[list[Feature] | None, bool]:
     if meta and meta.features:
         return [Feature(s.name, s.kind, s) for s in meta.features], True
-    names = getattr(model, "feature_names_in_", None)
     if names is not None:
-        return [Feature(str(name), "unknown") for name in names], True
-    count = getattr(model, "n_features_in_", None)
-    if isinstance(count, int):
+        return [Feature(name, "unknown") for name in names], True
+    if count is not None:
         return [Feature(f"x{i}", "numeric") for i in range(count)], False
     return None, False

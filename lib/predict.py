@@ -11,6 +11,7 @@ import pandas as pd
 
 from lib.errors import PredictionError
 from lib.model_info import ModelInfo, describe_model
+from lib.runners import as_runner
 
 log = logging.getLogger(__name__)
 MAX_EXAMPLES = 3
@@ -33,7 +34,8 @@ class PredictionResult:
 
 
 def predict(model: Any, df: pd.DataFrame, info: ModelInfo | None = None) -> PredictionResult:
-    """Predict for every row of ``df`` (n_rows x any columns) with ``model``."""
+    """Predict for every row of ``df`` (n_rows x any columns) with ``model`` (a fitted
+    estimator or a ``lib.runners.ModelRunner``; ``info`` is required with a runner)."""
     info = info or describe_model(model)
     if len(df) == 0:
         raise PredictionError(NO_ROWS)
@@ -51,19 +53,19 @@ def predict_aligned(
         raise PredictionError(NO_ROWS)
     X, notices = aligned
     try:
-        y_pred = np.asarray(model.predict(X))
-        proba = model.predict_proba(X) if info.has_proba else None
+        result = as_runner(model).run("predict", X=X, proba=info.has_proba)
     except (ValueError, TypeError, KeyError, IndexError) as error:
         log.info("prediction failed: %r", error)
         raise PredictionError(_explain_failure(error, X)) from None
+    y_pred, proba = result["y"], result["proba"]
 
     target = info.target or "target"
     out = df.copy(deep=False)  # copy-on-write: new columns never reach ``df``
     prediction_column = _free_name(f"predicted {target}", out.columns)
-    out[prediction_column] = y_pred.ravel() if y_pred.ndim > 1 and y_pred.shape[1] == 1 else y_pred
+    out[prediction_column] = y_pred
     probability_columns = []
     if proba is not None:
-        classes = getattr(model, "classes_", range(proba.shape[1]))
+        classes = info.classes if info.classes is not None else range(proba.shape[1])
         for i, label in enumerate(classes):
             name = _free_name(f"P({label})", out.columns)
             out[name] = proba[:, i]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from lib.model_info import ModelInfo
 from lib.profile import ColumnProfile
+from lib.runners import InProcessRunner, ModelRunner
 
 
 def sha256(data: bytes) -> str:
@@ -34,8 +35,10 @@ class TableData:
 class CurrentModel:
     """The model a session works with, where it came from, and what is known about it.
 
-    ``id`` is new for every model put in place, so per-model caches (file bytes, predictions)
-    can be keyed on it.
+    ``model`` is the estimator when the app built it in this process (it then runs here);
+    a model from outside is never held here: ``model`` is None, ``runner`` reaches it in its
+    sandboxed worker, and ``file_bytes`` keeps its file as it came. ``id`` is new for every
+    model put in place, so per-model caches (file bytes, predictions) can be keyed on it.
     """
 
     model: Any
@@ -45,6 +48,17 @@ class CurrentModel:
     load_warnings: list[str] = field(default_factory=list)
     result: Any = None  # the TrainingResult when it was trained in this session
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    runner: ModelRunner = None  # type: ignore[assignment]  # set from ``model`` when not given
+    file_bytes: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.runner is None:
+            object.__setattr__(self, "runner", InProcessRunner(self.model))
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether the model came from outside and runs only in a sandboxed worker."""
+        return self.model is None
 
     @property
     def warnings(self) -> list[str]:
