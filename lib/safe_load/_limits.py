@@ -20,7 +20,12 @@ ENV_VARS: dict[str, str] = {
     "MODEL_STUDIO_MAX_DEPTH": "max_depth",
     "MODEL_STUDIO_CHILD_MEMORY_BYTES": "child_memory_bytes",
     "MODEL_STUDIO_CHILD_TIMEOUT_SECONDS": "child_timeout_s",
+    "MODEL_STUDIO_WORKER_CALL_SECONDS": "call_timeout_s",
+    "MODEL_STUDIO_WORKER_CPU_SECONDS": "call_cpu_s",
+    "MODEL_STUDIO_WORKER_IDLE_SECONDS": "idle_s",
+    "MODEL_STUDIO_MAX_WORKERS": "max_workers",
 }
+_SECONDS = {"child_timeout_s", "call_timeout_s", "call_cpu_s", "idle_s"}
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,12 @@ class Limits:
     max_item_bytes: one array, bytes/str object or pickle frame (also capped by the bytes left).
     max_objects: pickle instructions executed plus objects visited by the audit, in total.
     max_depth: nesting depth of containers (dict keys while loading, whole graph after).
-    child_memory_bytes: extra address space the sandbox child may map (RLIMIT_AS).
-    child_timeout_s: wall time for the sandbox child to load and run one prediction.
+    child_memory_bytes: extra address space a model's worker process may map (RLIMIT_AS).
+    child_timeout_s: wall time for a worker to load the file and make its first predictions.
+    call_timeout_s: wall time for one request to a model's worker (predict, importance...).
+    call_cpu_s: CPU time (all threads) for one request to a model's worker.
+    idle_s: a model's worker unused this long is stopped (restarted when next needed).
+    max_workers: model worker processes alive at once in this server.
     """
 
     max_file_bytes: int = 512 * MIB
@@ -43,6 +52,10 @@ class Limits:
     max_depth: int = 500
     child_memory_bytes: int = 4 * GIB
     child_timeout_s: float = 60.0
+    call_timeout_s: float = 300.0
+    call_cpu_s: float = 600.0
+    idle_s: float = 900.0
+    max_workers: int = 8
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -69,7 +82,7 @@ class Limits:
             if raw is None or not raw.strip():
                 continue
             try:
-                value = float(raw) if field_name == "child_timeout_s" else int(raw)
+                value = float(raw) if field_name in _SECONDS else int(raw)
             except ValueError as exc:
                 raise ValueError(f"{var} must be a number, got {raw!r}") from exc
             kwargs[field_name] = value

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 PRELOAD = [
     "lib.safe_load",
     "lib.metadata",
+    "lib.model_ops",
+    "lib.worker._child",
+    "sklearn.inspection",
     "numpy",
     "pandas",
     "scipy.sparse",
