@@ -54,5 +54,6 @@ with st.sidebar:
     st.caption("Model Studio: train, save, load and use scikit-learn models without code.")
 _ui.sidebar(st.sidebar.empty())  # redrawn when a page changes the current model or table
 
+_ui.show_unloaded()
 with _ui.guard("showing this page"):
     page.run()

@@ -39,7 +39,8 @@ def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None
     """What the current model is and what it expects."""
     info = current.info
     st.markdown(f"**{current.name}** — {model_caption(current)}")
-    st.caption(f"Source: {current.source}")
+    where = "runs in a sandboxed worker process" if current.sandboxed else "trained in this app"
+    st.caption(f"Source: {current.source} · {where}")
     for note in current.warnings:
         st.warning(note)
 
@@ -59,7 +60,10 @@ def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None
         st.markdown(
             "\n".join(f"- **{label}:** {value}" for label, value in details(current).items())
         )
-    if diagram:
+    if diagram and current.sandboxed:  # drawn from the model's own text, shown as text
+        with st.expander("Pipeline (as the model describes itself)", expanded=False):
+            st.code(info.text or info.estimator, language=None)
+    elif diagram:
         with st.expander("Pipeline diagram (scikit-learn)", expanded=False):
             st.html(estimator_html_repr(current.model))
 

@@ -6,7 +6,9 @@ Pages and tests name keys through this module only. What a session holds:
 - the uploads it parsed, one per slot, kept by content hash (``uploaded_table``);
 - one ``lib.exploration.Exploration`` (``EXPLORATION``): everything computed for the current
   (model, rows) pair;
-- the current model's file bytes per compression (``MODEL_FILE``), built on first download;
+- the current model's file bytes per compression (``MODEL_FILE``), built on first download
+  (a model from outside keeps its file as it came, in the record);
+- why the last model was unloaded (``UNLOADED``), when its worker stopped;
 - small page memories: a flash message, the leaderboard, a pending delete, the page asked for
   before the app frame ran.
 Widget keys that must be the same in a page and its tests are here too.
@@ -37,6 +39,7 @@ LAST_MODEL_UPLOAD = "_last_model_upload"
 LEADERBOARD = "leaderboard"
 CONFIRM_DELETE = "confirm_delete"
 FLASH = "_flash"
+UNLOADED = "_unloaded"
 APP_FRAME = "_app_frame"
 WANTED_PAGE = "_wanted_page"
 
@@ -85,15 +88,36 @@ def set_table(table: TableData) -> None:
 
 
 def get_model() -> CurrentModel | None:
-    """The session's current model, or None."""
-    return st.session_state.get(MODEL)
+    """The session's current model, or None. A model whose worker stopped (crash, cap,
+    timeout) is unloaded here, and why is kept for ``take_unloaded``."""
+    current = st.session_state.get(MODEL)
+    failure = getattr(current.runner, "failure", None) if current is not None else None
+    if failure is not None:
+        st.session_state[UNLOADED] = (current.name, failure)
+        _drop_model()
+        return None
+    return current
 
 
 def set_model(current: CurrentModel) -> None:
-    """Make ``current`` the session's model; what was derived from the previous one goes."""
+    """Make ``current`` the session's model; what was derived from the previous one goes,
+    and so does the previous model's worker process."""
+    previous = st.session_state.get(MODEL)
+    if previous is not None and previous is not current:
+        previous.runner.close()
+    st.session_state.pop(UNLOADED, None)
+    _drop_model()
     st.session_state[MODEL] = current
-    st.session_state.pop(EXPLORATION, None)
-    st.session_state.pop(MODEL_FILE, None)
+
+
+def _drop_model() -> None:
+    for key in (MODEL, EXPLORATION, MODEL_FILE):
+        st.session_state.pop(key, None)
+
+
+def take_unloaded() -> tuple[str, str] | None:
+    """(name, why) of the model unloaded since the last call, or None."""
+    return st.session_state.pop(UNLOADED, None)
 
 
 # --- caches ---------------------------------------------------------------------------------
@@ -126,6 +150,9 @@ def model_file(current: CurrentModel, compression: str) -> Callable[[], bytes]:
 
     It may run on Streamlit's download thread, so it touches only what it captured.
     """
+    if current.file_bytes is not None:  # a model from outside is handed back as it came
+        data = current.file_bytes
+        return lambda: data
     cache: dict[tuple[str, str], bytes] = st.session_state.setdefault(MODEL_FILE, {})
     key = (current.id, compression)
     model = current.model

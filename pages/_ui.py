@@ -18,9 +18,9 @@ import streamlit as st
 
 from lib.display import headline_metric
 from lib.errors import UserError
-from lib.model_info import describe_model
 from lib.records import CurrentModel, TableData
 from lib.store import ModelStore
+from lib.worker import ModelStopped, SandboxedRunner
 from pages import _state
 
 log = logging.getLogger("model_studio")
@@ -80,6 +80,10 @@ def guard(action: str, *, show: bool = True) -> Iterator[Outcome]:
         yield outcome
     except UserError as error:
         outcome.error = str(error)
+        if isinstance(error, ModelStopped):
+            _state.get_model()  # unloads it
+            _state.take_unloaded()  # this message says it already
+            _draw_sidebar()
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("Unexpected error while %s (reference %s)", action, reference)
@@ -89,6 +93,14 @@ def guard(action: str, *, show: bool = True) -> Iterator[Outcome]:
         )
     if outcome.error and show:
         st.error(outcome.error, icon=":material/error:")
+
+
+def show_unloaded() -> None:
+    """Say once that the model was unloaded because its worker stopped, and why."""
+    unloaded = _state.take_unloaded()
+    if unloaded:
+        name, why = unloaded
+        st.warning(f"The model '{name}' was unloaded. {why}", icon=":material/warning:")
 
 
 def show_flash() -> None:
@@ -160,14 +172,12 @@ def library() -> ModelStore:
 
 
 def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:
-    """Load model file bytes through the safe loader; raises a ``UserError`` on refusal."""
-    from lib.safe_load import load_model  # the only way model bytes become objects
-
-    loaded = load_model(data)
-    info = describe_model(loaded.model, loaded.file_sklearn_version)
+    """Open model file bytes in a sandboxed worker (through the safe loader there); raises a
+    ``UserError`` on refusal."""
+    runner = SandboxedRunner(data)  # it lives and runs only in its own sandboxed process
     return CurrentModel(
-        model=loaded.model, info=info, source=source, name=name,
-        load_warnings=list(loaded.warnings),
+        model=None, info=runner.info, source=source, name=name,
+        load_warnings=list(runner.warnings), runner=runner, file_bytes=data,
     )  # fmt: skip
 
 

@@ -17,7 +17,14 @@ if current is not None:
     save_col, download_col = st.columns(2, gap="large")
     with download_col:  # the compression, chosen on the right, applies to saving too
         st.subheader("Download")
-        compression = compression_choice(key="compression")
+        if current.sandboxed:  # the app never re-writes a model it did not build
+            compression = "as uploaded"
+            st.caption(
+                "This model came from a file, so it is saved and downloaded exactly as "
+                "that file was: the app never re-writes a model it did not train."
+            )
+        else:
+            compression = compression_choice(key="compression")
     with save_col:
         st.subheader("Save to the library")
         name = st.text_input(
