@@ -328,6 +328,21 @@ def _svc_proba() -> tuple[object, object]:
     return SVC(probability=True, random_state=0).fit(X, y_cls), X[:10]
 
 
+def _svm_precomputed(kind: str) -> tuple[object, object]:
+    """SVC / SVR on a precomputed kernel: fitted on K(train, train), used on K(test, train).
+    scikit-learn stores ``support_vectors_`` empty (shape (0, 0)) for these."""
+    from sklearn.metrics.pairwise import rbf_kernel
+    from sklearn.svm import SVC, SVR
+
+    X, y_cls, y_reg = _data()
+    train, test = X[:40], X[40:]
+    K_train, K_test = rbf_kernel(train, train), rbf_kernel(test, train)
+    if kind == "svc":
+        y = np.array(["a", "b", "c"])[y_cls[:40] + (train[:, 3] > 2.0)]
+        return SVC(kernel="precomputed", probability=True, random_state=0).fit(K_train, y), K_test
+    return SVR(kernel="precomputed").fit(K_train, y_reg[:40]), K_test
+
+
 def _knn(algorithm: str) -> tuple[object, object]:
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -415,6 +430,8 @@ def _hand_builders() -> dict[str, Callable[[], tuple[object, object]]]:
         "gb-string-labels": _string_label_gb,
         "calibrated-linearsvc": _calibrated,
         "svc-probability": _svc_proba,
+        "svc-precomputed-kernel": lambda: _svm_precomputed("svc"),
+        "svr-precomputed-kernel": lambda: _svm_precomputed("svr"),
         "function-transformer-log1p": _function_transformer,
         "transformed-target-log1p": _transformed_target,
         "mlp-adam": lambda: _mlp("clf"),

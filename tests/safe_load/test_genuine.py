@@ -374,3 +374,28 @@ def test_genuine_polynomial_pipelines_pass_the_width_check(options):
     joblib.dump(model, buffer)
     loaded = load_model(buffer.getvalue(), sandbox=False).model
     np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+
+
+# ---- genuine files that were once refused ------------------------------------------------------
+
+
+def _assert_methods_match(loaded: object, reference: object, X: object, methods: list[str]):
+    """Each named method gives the same output on ``X`` for both copies (none may be skipped)."""
+    for method in methods:
+        np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(reference, method)(X))
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["in-process", "sandbox"])
+@pytest.mark.parametrize("corpus_id", ["svc-precomputed-kernel", "svr-precomputed-kernel"])
+def test_precomputed_kernel_svm(corpus_id: str, sandbox: bool, dump) -> None:
+    """SVC / SVR(kernel="precomputed") store ``support_vectors_`` of shape (0, 0); libsvm counts
+    their support vectors by ``support_`` instead."""
+    model, K_test = build_one(corpus_id)
+    data = dump(model)
+    loaded = load_model(data, sandbox=sandbox).model
+    reference = joblib.load(io.BytesIO(data))  # our own file, made by this test
+    assert loaded.support_vectors_.shape == (0, 0)
+    methods = ["predict"]
+    if corpus_id.startswith("svc"):
+        methods += ["decision_function", "predict_proba"]
+    _assert_methods_match(loaded, reference, K_test, methods)
