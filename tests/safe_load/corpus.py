@@ -243,6 +243,45 @@ def _column_pipeline_regressor() -> tuple[object, object]:
     return model, df.fillna({"city": "missing"}).iloc[:10]
 
 
+# make_column_selector options: numeric / categorical columns chosen by dtype (numpy scalar
+# types, Python types, dtype names) or by a name pattern.
+COLUMN_SELECTORS: dict[str, tuple[dict, dict]] = {
+    "number": ({"dtype_include": np.number}, {"dtype_include": object}),
+    "exclude-object": ({"dtype_exclude": object}, {"dtype_exclude": [np.number, "bool"]}),
+    "pattern": (
+        {"pattern": "^(?:age|income)$", "dtype_include": [np.floating, "int64"]},
+        {"pattern": "^(?:city|plan)", "dtype_include": ["object", "category"]},
+    ),
+}
+
+
+def _column_selector_pipeline(kind: str) -> tuple[object, object]:
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    df, y_cls, _ = _mixed_frame()
+    num, cat = COLUMN_SELECTORS[kind]
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(**num)),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", dtype=np.float32),
+                ),
+                make_column_selector(**cat),
+            ),
+        ]
+    )
+    model = make_pipeline(pre, LogisticRegression())
+    model.fit(df, y_cls)
+    return model, df.iloc[:10]
+
+
 def _hgb_categorical() -> tuple[object, object]:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -422,6 +461,10 @@ def _hand_builders() -> dict[str, Callable[[], tuple[object, object]]]:
     b: dict[str, Callable[[], tuple[object, object]]] = {
         "pipe-column-rf": _column_pipeline_classifier,
         "pipe-column-hgb-target-encoder": _column_pipeline_regressor,
+        **{
+            f"pipe-column-selector-{kind}": lambda kind=kind: _column_selector_pipeline(kind)
+            for kind in COLUMN_SELECTORS
+        },
         "hgb-categorical-from-dtype": _hgb_categorical,
         "hgb-early-stopping-scorer": _hgb_early_stopping,
         "hgb-early-stopping-loss": _hgb_early_stopping_loss,
