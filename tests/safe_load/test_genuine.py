@@ -71,10 +71,12 @@ def test_plain_pickle_protocols(corpus_id: str, protocol: int, representative) -
     assert loaded.pickle_protocol == (protocol if protocol >= 2 else None)
 
 
-@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+@pytest.mark.parametrize("protocol", range(6))
 def test_joblib_dump_protocols(protocol: int, representative, dump) -> None:
+    """joblib.dump(protocol=0 or 1) writes its array headers with copyreg._reconstructor."""
     model, X = representative["pipe-column-rf"]
-    assert_same_predictions(dump(model, protocol=protocol), X)
+    loaded = assert_same_predictions(dump(model, protocol=protocol), X)
+    assert loaded.pickle_protocol == (protocol if protocol >= 2 else None)
 
 
 @pytest.mark.slow
@@ -406,7 +408,9 @@ SELECTOR_IDS = [f"pipe-column-selector-{kind}" for kind in COLUMN_SELECTORS]
 
 
 @pytest.mark.parametrize("sandbox", [False, True], ids=["in-process", "sandbox"])
-@pytest.mark.parametrize("protocol", [2, None], ids=lambda p: f"protocol-{p or 'default'}")
+@pytest.mark.parametrize(
+    "protocol", [0, 1, 2, None], ids=["protocol-0", "protocol-1", "protocol-2", "default"]
+)
 @pytest.mark.parametrize("corpus_id", SELECTOR_IDS)
 def test_column_selector_pipeline(corpus_id: str, protocol: int | None, sandbox: bool, dump):
     """make_column_selector keeps numpy scalar types (numpy.number, numpy.floating), Python
