@@ -100,6 +100,12 @@ def _reconstructor(ctx: LoadContext, func: Callable[..., Any], args: tuple) -> o
         raise _fail("rebuild an object with unusual arguments")
     if base is not object and type(state) is not base:
         raise _fail("rebuild a container with unusual arguments")
+    if cls is ctx.allow.by_name.get(("joblib.numpy_pickle", "NumpyArrayWrapper")):
+        # joblib.dump(..., protocol=0 or 1) writes its array header this way rather than with
+        # NEWOBJ: the same placeholder, whose BUILD reads the array bytes that follow.
+        from ._joblib_format import ArrayPlaceholder
+
+        return ArrayPlaceholder()
     # copyreg._reconstructor is undocumented, so typeshed leaves it out.
     return copyreg._reconstructor(cls, base, state)  # type: ignore[attr-defined]
 

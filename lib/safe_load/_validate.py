@@ -355,6 +355,17 @@ def _check_libsvm(est: object) -> None:
     ):
         raise problem
     n_sv = sv.shape[0]
+    support = d.get("support_")
+    precomputed = d.get("kernel") == "precomputed"
+    if precomputed:
+        # Only the dense path exists for precomputed kernels (scikit-learn refuses to fit them
+        # on sparse input, and the sparse libsvm reads the test row at an index taken from the
+        # support vectors' values). libsvm then counts the support vectors by ``support_``, and
+        # scikit-learn stores ``support_vectors_`` empty, of shape (0, 0).
+        if d.get("_sparse") is not False or not isinstance(sv, np.ndarray):
+            raise problem
+        if sv.shape[0] == 0 and isinstance(support, np.ndarray) and support.ndim == 1:
+            n_sv = support.shape[0]
     n_class = n_support.shape[0]
     if dual.shape[1] != n_sv:
         raise problem
@@ -368,10 +379,9 @@ def _check_libsvm(est: object) -> None:
             prob = d.get(name)
             if isinstance(prob, np.ndarray) and prob.size not in (0, n_pairs):
                 raise problem
-    support = d.get("support_")
     if isinstance(support, np.ndarray) and support.shape[0] != n_sv:
         raise problem
-    if d.get("kernel") == "precomputed":
+    if precomputed:
         # libsvm looks up each support vector's row of the kernel matrix by these indices.
         fitted = d.get("shape_fit_")
         n_rows = fitted[0] if isinstance(fitted, tuple) and fitted else None
@@ -380,6 +390,6 @@ def _check_libsvm(est: object) -> None:
         if support.size and (support.min() < 0 or support.max() >= n_rows):
             raise problem
     n_features = d.get("n_features_in_")
-    needs_width = d.get("kernel") != "precomputed" and n_sv and _is_int(n_features)
+    needs_width = not precomputed and n_sv and _is_int(n_features)
     if needs_width and sv.shape[1] != n_features:
         raise problem

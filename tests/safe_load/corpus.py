@@ -243,6 +243,45 @@ def _column_pipeline_regressor() -> tuple[object, object]:
     return model, df.fillna({"city": "missing"}).iloc[:10]
 
 
+# make_column_selector options: numeric / categorical columns chosen by dtype (numpy scalar
+# types, Python types, dtype names) or by a name pattern.
+COLUMN_SELECTORS: dict[str, tuple[dict, dict]] = {
+    "number": ({"dtype_include": np.number}, {"dtype_include": object}),
+    "exclude-object": ({"dtype_exclude": object}, {"dtype_exclude": [np.number, "bool"]}),
+    "pattern": (
+        {"pattern": "^(?:age|income)$", "dtype_include": [np.floating, "int64"]},
+        {"pattern": "^(?:city|plan)", "dtype_include": ["object", "category"]},
+    ),
+}
+
+
+def _column_selector_pipeline(kind: str) -> tuple[object, object]:
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    df, y_cls, _ = _mixed_frame()
+    num, cat = COLUMN_SELECTORS[kind]
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(**num)),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", dtype=np.float32),
+                ),
+                make_column_selector(**cat),
+            ),
+        ]
+    )
+    model = make_pipeline(pre, LogisticRegression())
+    model.fit(df, y_cls)
+    return model, df.iloc[:10]
+
+
 def _hgb_categorical() -> tuple[object, object]:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -328,6 +367,21 @@ def _svc_proba() -> tuple[object, object]:
     return SVC(probability=True, random_state=0).fit(X, y_cls), X[:10]
 
 
+def _svm_precomputed(kind: str) -> tuple[object, object]:
+    """SVC / SVR on a precomputed kernel: fitted on K(train, train), used on K(test, train).
+    scikit-learn stores ``support_vectors_`` empty (shape (0, 0)) for these."""
+    from sklearn.metrics.pairwise import rbf_kernel
+    from sklearn.svm import SVC, SVR
+
+    X, y_cls, y_reg = _data()
+    train, test = X[:40], X[40:]
+    K_train, K_test = rbf_kernel(train, train), rbf_kernel(test, train)
+    if kind == "svc":
+        y = np.array(["a", "b", "c"])[y_cls[:40] + (train[:, 3] > 2.0)]
+        return SVC(kernel="precomputed", probability=True, random_state=0).fit(K_train, y), K_test
+    return SVR(kernel="precomputed").fit(K_train, y_reg[:40]), K_test
+
+
 def _knn(algorithm: str) -> tuple[object, object]:
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -407,6 +461,10 @@ def _hand_builders() -> dict[str, Callable[[], tuple[object, object]]]:
     b: dict[str, Callable[[], tuple[object, object]]] = {
         "pipe-column-rf": _column_pipeline_classifier,
         "pipe-column-hgb-target-encoder": _column_pipeline_regressor,
+        **{
+            f"pipe-column-selector-{kind}": lambda kind=kind: _column_selector_pipeline(kind)
+            for kind in COLUMN_SELECTORS
+        },
         "hgb-categorical-from-dtype": _hgb_categorical,
         "hgb-early-stopping-scorer": _hgb_early_stopping,
         "hgb-early-stopping-loss": _hgb_early_stopping_loss,
@@ -415,6 +473,8 @@ def _hand_builders() -> dict[str, Callable[[], tuple[object, object]]]:
         "gb-string-labels": _string_label_gb,
         "calibrated-linearsvc": _calibrated,
         "svc-probability": _svc_proba,
+        "svc-precomputed-kernel": lambda: _svm_precomputed("svc"),
+        "svr-precomputed-kernel": lambda: _svm_precomputed("svr"),
         "function-transformer-log1p": _function_transformer,
         "transformed-target-log1p": _transformed_target,
         "mlp-adam": lambda: _mlp("clf"),

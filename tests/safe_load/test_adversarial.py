@@ -38,8 +38,10 @@ from lib.safe_load import Limits, load_model
 
 try:
     from .payloads import REGISTRY, SECRET, Payload, Target
+    from .payloads.opcodes import Call, Global, NewObj, NewObjEx, assemble
 except ImportError:  # tests/safe_load is not a package: pytest put its folder on sys.path
     from payloads import REGISTRY, SECRET, Payload, Target
+    from payloads.opcodes import Call, Global, NewObj, NewObjEx, assemble
 
 #: Peak memory growth a refusal may cost (the bombs ask for GiBs to TiBs).
 MAX_RSS_GROWTH_BYTES = 500 * 1024 * 1024
@@ -297,3 +299,27 @@ def test_fuzzed_genuine_files_load_or_raise_model_file_error(compress, tmp_path:
             problems.append(f"{label}: {type(exc).__name__}: {exc!r}"[:300])
     assert _listing(tmp_path) == cwd_before
     assert not problems, "\n".join(problems)
+
+
+#: numpy scalar types a genuine file names as plain values (dtype=np.float64,
+#: make_column_selector(dtype_include=np.number)); abstract ones and object_ included.
+NUMPY_TYPE_NAMES = ["number", "generic", "floating", "object_", "float64", "bool", "str_"]
+
+
+@pytest.mark.parametrize("name", NUMPY_TYPE_NAMES)
+def test_numpy_scalar_types_are_named_never_called(name: str) -> None:
+    """A file may name numpy's scalar types but never call or instantiate them: numpy scalars
+    load through the guarded ``multiarray.scalar``, so no genuine file needs these calls."""
+    cls = Global("numpy", name)
+    reconstructor = Global("copyreg", "_reconstructor")
+    attempts = {
+        "call": assemble(Call(cls, (1.5,)), protocol=2),
+        "call-object": assemble(Call(cls, ([1, 2],)), protocol=4),
+        "newobj": assemble(NewObj(cls, (1.5,)), protocol=2),
+        "newobj-ex": assemble(NewObjEx(cls, (), {}), protocol=4),
+        "reconstructor": assemble(Call(reconstructor, (cls, Global("builtins", "object"), None))),
+    }
+    for how, data in attempts.items():
+        with pytest.raises(UnsafeModelError, match=f"numpy.{name}|{name} object") as info:
+            load_model(data, sandbox=False)
+        assert "call" in str(info.value) or "create" in str(info.value), how

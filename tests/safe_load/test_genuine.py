@@ -11,6 +11,7 @@ import pickle
 import random
 import struct
 import tracemalloc
+import warnings
 import zlib
 
 import joblib
@@ -24,7 +25,7 @@ from lib.safe_load import Limits, LoadedModel, load_model
 from lib.safe_load._sandbox import check_in_child
 
 from .conftest import REPRESENTATIVE
-from .corpus import build_one, corpus_ids, model_output
+from .corpus import COLUMN_SELECTORS, build_one, corpus_ids, model_output
 
 COMPRESSIONS = [0, 3, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("lzma", 3), ("xz", 3), ("lz4", 3)]
 COMPRESSION_NAMES = ["none", "zlib", "zlib", "gzip", "bz2", "lzma", "xz", "lz4"]
@@ -70,10 +71,12 @@ def test_plain_pickle_protocols(corpus_id: str, protocol: int, representative) -
     assert loaded.pickle_protocol == (protocol if protocol >= 2 else None)
 
 
-@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+@pytest.mark.parametrize("protocol", range(6))
 def test_joblib_dump_protocols(protocol: int, representative, dump) -> None:
+    """joblib.dump(protocol=0 or 1) writes its array headers with copyreg._reconstructor."""
     model, X = representative["pipe-column-rf"]
-    assert_same_predictions(dump(model, protocol=protocol), X)
+    loaded = assert_same_predictions(dump(model, protocol=protocol), X)
+    assert loaded.pickle_protocol == (protocol if protocol >= 2 else None)
 
 
 @pytest.mark.slow
@@ -374,3 +377,56 @@ def test_genuine_polynomial_pipelines_pass_the_width_check(options):
     joblib.dump(model, buffer)
     loaded = load_model(buffer.getvalue(), sandbox=False).model
     np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+
+
+# ---- genuine files that were once refused ------------------------------------------------------
+
+
+def _assert_methods_match(loaded: object, reference: object, X: object, methods: list[str]):
+    """Each named method gives the same output on ``X`` for both copies (none may be skipped)."""
+    for method in methods:
+        np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(reference, method)(X))
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["in-process", "sandbox"])
+@pytest.mark.parametrize("corpus_id", ["svc-precomputed-kernel", "svr-precomputed-kernel"])
+def test_precomputed_kernel_svm(corpus_id: str, sandbox: bool, dump) -> None:
+    """SVC / SVR(kernel="precomputed") store ``support_vectors_`` of shape (0, 0); libsvm counts
+    their support vectors by ``support_`` instead."""
+    model, K_test = build_one(corpus_id)
+    data = dump(model)
+    loaded = load_model(data, sandbox=sandbox).model
+    reference = joblib.load(io.BytesIO(data))  # our own file, made by this test
+    assert loaded.support_vectors_.shape == (0, 0)
+    methods = ["predict"]
+    if corpus_id.startswith("svc"):
+        methods += ["decision_function", "predict_proba"]
+    _assert_methods_match(loaded, reference, K_test, methods)
+
+
+SELECTOR_IDS = [f"pipe-column-selector-{kind}" for kind in COLUMN_SELECTORS]
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["in-process", "sandbox"])
+@pytest.mark.parametrize(
+    "protocol", [0, 1, 2, None], ids=["protocol-0", "protocol-1", "protocol-2", "default"]
+)
+@pytest.mark.parametrize("corpus_id", SELECTOR_IDS)
+def test_column_selector_pipeline(corpus_id: str, protocol: int | None, sandbox: bool, dump):
+    """make_column_selector keeps numpy scalar types (numpy.number, numpy.floating), Python
+    types and dtype names as its dtype_include / dtype_exclude, and may hold a name pattern."""
+    from sklearn.compose import make_column_selector
+
+    model, X = build_one(corpus_id)
+    data = dump(model, protocol=protocol)
+    loaded = load_model(data, sandbox=sandbox).model
+    reference = joblib.load(io.BytesIO(data))  # our own file, made by this test
+    _assert_methods_match(loaded, reference, X, ["predict", "predict_proba", "decision_function"])
+    selectors = [columns for _, _, columns in loaded.steps[0][1].transformers]
+    expected = [columns for _, _, columns in reference.steps[0][1].transformers]
+    for got, want in zip(selectors, expected, strict=True):
+        assert type(got) is make_column_selector
+        assert vars(got) == vars(want)  # the same types (by identity), names and patterns
+        with warnings.catch_warnings():  # pandas' notes on how "object" selects text columns
+            warnings.simplefilter("ignore")
+            assert list(got(X)) == list(want(X))

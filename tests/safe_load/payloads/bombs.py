@@ -86,8 +86,9 @@ def _cached_zlib_bomb(head: bytes, size: int) -> bytes:
     return _CACHE[key]
 
 
-def _wrapper(shape: tuple, dtype: str = "f8") -> NewObj:
-    """A NumpyArrayWrapper exactly like joblib writes one (protocol 2 spelling)."""
+def _wrapper(shape: tuple, dtype: str = "f8", reconstructor: bool = False) -> Build:
+    """A NumpyArrayWrapper exactly like joblib writes one (protocol 2 spelling; with
+    ``reconstructor``, the protocol 0/1 spelling ``copyreg._reconstructor(cls, object, None)``)."""
     dtype_obj = Build(
         Call(Global("numpy", "dtype"), (dtype, False, True)),
         (3, "<", None, None, None, -1, -1, 0),
@@ -100,7 +101,11 @@ def _wrapper(shape: tuple, dtype: str = "f8") -> NewObj:
         "allow_mmap": False,
         "numpy_array_alignment_bytes": 16,
     }
-    return Build(NewObj(Global("joblib.numpy_pickle", "NumpyArrayWrapper")), state)
+    cls = Global("joblib.numpy_pickle", "NumpyArrayWrapper")
+    if reconstructor:
+        args = (cls, Global("builtins", "object"), None)
+        return Build(Call(Global("copyreg", "_reconstructor"), args), state)
+    return Build(NewObj(cls), state)
 
 
 @payload("bomb-NumpyArrayWrapper-shape-1e12", F, expect=MALFORMED)
@@ -109,6 +114,16 @@ def wrapper_huge_shape(t: Target) -> bytes:
     joblib would ``np.empty`` the declared size before reading."""
     body = Raw(assemble(_wrapper((10**12,)), protocol=2, stop=False)[2:] + b"\x00" + bytes(64))
     return assemble(body, protocol=2)
+
+
+@payload("bomb-NumpyArrayWrapper-reconstructor-shape-1e12", F, expect=MALFORMED)
+def wrapper_huge_shape_reconstructor(t: Target) -> bytes:
+    """The 8 TB NumpyArrayWrapper in the protocol 1 spelling joblib.dump(protocol=0/1) uses
+    (copyreg._reconstructor, then BUILD): the same header checks must apply."""
+    wrapper = _wrapper((10**12,), reconstructor=True)
+    return assemble(
+        Raw(assemble(wrapper, protocol=1, stop=False) + b"\x00" + bytes(64)), protocol=1
+    )
 
 
 @payload("bomb-NumpyArrayWrapper-shape-overflow", F, expect=MALFORMED)

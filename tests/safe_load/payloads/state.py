@@ -181,6 +181,22 @@ def svc_precomputed_support(t: Target) -> bytes:
     return joblib_bytes(model)
 
 
+@payload("svc-precomputed-sparse-support-vectors", F, expect=MALFORMED)
+def svc_precomputed_sparse(t: Target) -> bytes:
+    """An SVC fitted on sparse input, re-labelled kernel="precomputed", whose support vector
+    values are 10**9: the sparse libsvm reads the test row at the index each value names (a
+    segfault at predict). scikit-learn never fits a precomputed kernel on sparse input."""
+    import scipy.sparse as sp
+    from sklearn.svm import SVC
+
+    model = SVC().fit(sp.csr_matrix(X), Y)
+    model.kernel = "precomputed"
+    model.shape_fit_ = (X.shape[0], X.shape[0])
+    model.support_vectors_ = model.support_vectors_.copy()
+    model.support_vectors_.data[:] = 1e9
+    return joblib_bytes(model)
+
+
 @payload("polynomial-features-degree-1400", F, expect=MALFORMED)
 def polynomial_degree_1400(t: Target) -> bytes:
     """PolynomialFeatures on 2 columns re-set to degree 1400, every integer consistent: a small
