@@ -14,8 +14,9 @@ UPLOAD, LIBRARY = "Upload a file", "Load from library"
 st.title("Upload a model")
 st.caption(
     "Load a scikit-learn model saved with `joblib.dump`, from this app or anywhere else. A safe "
-    "loader reads the file: it only rebuilds known scikit-learn objects and never runs code "
-    "from the file."
+    "loader reads the file in a separate, locked-down process: it only rebuilds known "
+    "scikit-learn objects and never runs code from the file. The model then runs only in that "
+    "process, so a damaged or hostile model cannot take the app down."
 )
 _ui.show_flash()
 
@@ -27,7 +28,10 @@ if source == UPLOAD:
         digest = sha256(data)
         last = st.session_state.get(_state.LAST_MODEL_UPLOAD)
         if last is None or last["sha"] != digest:  # each file is loaded once, not on every rerun
-            with _ui.guard("loading the model file", show=False) as outcome:
+            with (
+                _ui.guard("loading the model file", show=False) as outcome,
+                st.spinner("Checking and opening the model in its own process…"),
+            ):
                 stem = uploaded.name.rsplit(".", 1)[0]
                 _ui.set_model(_ui.load_model_bytes(data, f"uploaded file {uploaded.name}", stem))
             current = _state.get_model()
