@@ -194,6 +194,7 @@ def check_loaded(obj: object) -> None:
         _check_neighbors_labels(obj)
     if "_max_degree" in d and "n_output_features_" in d:
         _check_polynomial_width(obj)
+    _check_declared_width(obj)
     if "_predictors" in d:
         _check_hist_gradient_boosting(obj)
     if "support_vectors_" in d and "_n_support" in d:
@@ -248,6 +249,43 @@ def _check_polynomial_width(est: object) -> None:
     )
     if width != expected or expected > MAX_OUTPUT_FEATURES:
         raise problem
+
+
+def _check_declared_width(est: object) -> None:
+    """Other steps whose output width is an integer in the file (not the size of an array it
+    carries): a kernel sketch's components, the chi2 sampler's steps, a spline step's width.
+    Each must be consistent and within ``MAX_OUTPUT_FEATURES``."""
+    from sklearn.kernel_approximation import AdditiveChi2Sampler, PolynomialCountSketch
+    from sklearn.preprocessing import SplineTransformer
+
+    d = est.__dict__
+    problem = bad_state("a feature step in this file declares an impossible output width")
+    n = d.get("n_features_in_")
+    if isinstance(est, PolynomialCountSketch):
+        width, degree = d.get("n_components"), d.get("degree")
+        if not (_is_int(width) and 0 < width <= MAX_OUTPUT_FEATURES):
+            raise problem
+        if not (_is_int(degree) and 0 < degree <= MAX_DEGREE):
+            raise problem
+    elif isinstance(est, AdditiveChi2Sampler):
+        steps = d.get("sample_steps")
+        if not (_is_int(steps) and _is_int(n) and steps > 0):
+            raise problem
+        if n * (2 * steps - 1) > MAX_OUTPUT_FEATURES:
+            raise problem
+    elif isinstance(est, SplineTransformer) and "bsplines_" in d:
+        width, splines = d.get("n_features_out_"), d.get("bsplines_")
+        if not (_is_int(width) and 0 < width <= MAX_OUTPUT_FEATURES):
+            raise problem
+        if not isinstance(splines, list) or not _is_int(n) or len(splines) != n:
+            raise problem
+        counts = {getattr(getattr(b, "c", None), "shape", (0, 0))[-1] for b in splines}
+        if len(counts) != 1:
+            raise problem
+        per_feature = counts.pop()
+        include_bias = bool(d.get("include_bias", True))
+        if width != n * (per_feature - (0 if include_bias else 1)):
+            raise problem
 
 
 def _check_neighbors_labels(est: object) -> None:

@@ -220,3 +220,35 @@ def polynomial_width_disagrees(t: Target) -> bytes:
     model = PolynomialFeatures(degree=3).fit(X)
     model.n_output_features_ = 2
     return joblib_bytes(model)
+
+
+@payload("polynomial-count-sketch-huge-width", F, expect=MALFORMED)
+def count_sketch_huge_width(t: Target) -> bytes:
+    """PolynomialCountSketch whose ``n_components`` claims 10**12 output columns: its transform
+    allocates rows x n_components from that integer alone."""
+    from sklearn.kernel_approximation import PolynomialCountSketch
+
+    model = PolynomialCountSketch(n_components=4).fit(X)
+    model.n_components = model._n_features_out = 10**12
+    return joblib_bytes(model)
+
+
+@payload("chi2-sampler-huge-steps", F, expect=MALFORMED)
+def chi2_sampler_huge_steps(t: Target) -> bytes:
+    """AdditiveChi2Sampler whose ``sample_steps`` makes each row 10**9 columns wide."""
+    from sklearn.kernel_approximation import AdditiveChi2Sampler
+
+    model = AdditiveChi2Sampler(sample_steps=2, sample_interval=0.5).fit(X)
+    model.sample_steps = 10**9
+    return joblib_bytes(model)
+
+
+@payload("spline-transformer-width-disagrees", F, expect=MALFORMED)
+def spline_width_disagrees(t: Target) -> bytes:
+    """SplineTransformer whose ``n_features_out_`` claims 10**12 columns, not what its splines
+    make."""
+    from sklearn.preprocessing import SplineTransformer
+
+    model = SplineTransformer().fit(X)
+    model.n_features_out_ = 10**12
+    return joblib_bytes(model)
