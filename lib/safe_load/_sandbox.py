@@ -93,6 +93,10 @@ def _context() -> multiprocessing.context.ForkServerContext:
                 multiprocessing.spawn.get_preparation_data
             )
         if _CTX is None:
+            # Workers' OpenMP threads sleep rather than spin while they wait: spinning threads
+            # of several workers on a busy shared machine stall each other (read when the
+            # forkserver starts, which inherits this environment).
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(PRELOAD)
             _CTX = ctx
