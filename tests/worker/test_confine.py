@@ -334,9 +334,9 @@ def _probe_compute() -> dict[str, object]:
     matmul_ok = bool(np.allclose(product, 2 * b))
     threads_after_blas = len(os.listdir("/proc/self/task"))
 
-    X, y = make_classification(n_samples=2000, n_features=10, random_state=0)
+    X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
     forest = RandomForestClassifier(n_estimators=20, n_jobs=1, random_state=0).fit(X, y)
-    boosted = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    boosted = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
     cluster_was_loaded = "sklearn.cluster" in sys.modules
     import sklearn.cluster
 
