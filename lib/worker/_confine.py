@@ -4,9 +4,9 @@
 forkserver forks it. It assumes the model it will load may run arbitrary native code (say, through
 memory corruption in compiled code), so everything it sets up is enforced by the kernel, not by
 Python: a new session, /dev/null stdio and no inherited descriptors but the kept ones, resource
-limits, no capabilities, ``no_new_privs`` and a seccomp filter (libseccomp through ctypes). The
-filter is a deny-list over a default of "allow", so the worker keeps reading files, importing
-modules lazily and starting threads (OpenMP, OpenBLAS) as before.
+limits, no capabilities, ``no_new_privs``, a Landlock domain and a seccomp filter (libseccomp
+through ctypes). The filter is a deny-list over a default of "allow", so the worker keeps reading
+files, importing modules lazily and starting threads (OpenMP, OpenBLAS) as before.
 
 ``describe()`` lists exactly what is blocked and what is not; the README's security model quotes
 it. ``confine`` returns a ``Confinement`` saying which layers it applied and which it could not
@@ -81,7 +81,7 @@ def confine(
         raise ValueError(f"memory_bytes must be positive, not {memory_bytes}")
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
-        # Capabilities and no_new_privs are per thread: the others would stay free.
+        # Capabilities, no_new_privs and Landlock are per thread: the others would stay free.
         raise RuntimeError(f"confine() must run before any other thread starts ({threads} run)")
     pid = os.getpid()
     applied: list[str] = []
@@ -98,6 +98,7 @@ def confine(
         applied.append("no_new_privs is set: nothing it runs can gain privileges")
     else:
         not_applied.append("no_new_privs could not be set")
+    _landlock(applied, not_applied)
     if seccomp_lib is not None:
         _seccomp(seccomp_lib, pid, applied, not_applied)
     _use_thread_locks(applied)
@@ -270,7 +271,105 @@ def _set_no_new_privs() -> bool:
     return _prctl(_PR_SET_NO_NEW_PRIVS, 1) == 0
 
 
-# ---- 5. seccomp ---------------------------------------------------------------------------------
+# ---- 5. Landlock --------------------------------------------------------------------------------
+
+# Landlock's syscall numbers are the same on every architecture but alpha and mips.
+_SYS_LANDLOCK_CREATE_RULESET = 444
+_SYS_LANDLOCK_RESTRICT_SELF = 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+# handled_access_fs (ABI 1) ...
+_FS_EXECUTE = 1 << 0
+_FS_WRITE_FILE = 1 << 1
+_FS_REMOVE_DIR = 1 << 4
+_FS_REMOVE_FILE = 1 << 5
+_FS_MAKE_ALL = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
+_FS_REFER = 1 << 13  # ABI 2
+_FS_TRUNCATE = 1 << 14  # ABI 3
+_FS_IOCTL_DEV = 1 << 15  # ABI 5
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1  # ABI 4
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
+
+
+class _LandlockRulesetAttr(ctypes.Structure):
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
+
+
+def _landlock(applied: list[str], not_applied: list[str]) -> None:
+    """A Landlock domain with no rules: every handled access is denied everywhere. Reads are
+    not handled, so they stay allowed. Being in a domain also stops ptrace-style access
+    (/proc/<pid>/mem, environ, maps, fd/<n>) to processes outside it, which is what protects a
+    non-root server's processes from a worker of the same user. (A worker that kept root's
+    capabilities could still read environ and maps in our tests; they are dropped first.)
+    Signal scoping needs ABI 6 (Linux 6.12); before that the seccomp filter alone keeps
+    signals in."""
+    if _MACHINE.startswith(("alpha", "mips")):
+        not_applied.append(f"no Landlock: syscall numbers unknown on {_MACHINE}")
+        return
+    syscall = _libc().syscall
+    syscall.restype = ctypes.c_long
+    abi = syscall(
+        ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET),
+        None,
+        ctypes.c_size_t(0),
+        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION),
+    )
+    if abi < 1:
+        reason = os.strerror(ctypes.get_errno())
+        not_applied.append(f"no Landlock: the kernel does not offer it ({reason})")
+        return
+    attr = _LandlockRulesetAttr()
+    attr.handled_access_fs = _FS_EXECUTE | _FS_WRITE_FILE | _FS_REMOVE_DIR | _FS_REMOVE_FILE
+    attr.handled_access_fs |= _FS_MAKE_ALL
+    size = 8
+    if abi >= 2:
+        attr.handled_access_fs |= _FS_REFER
+    if abi >= 3:
+        attr.handled_access_fs |= _FS_TRUNCATE
+    if abi >= 4:
+        attr.handled_access_net = _NET_BIND_TCP | _NET_CONNECT_TCP
+        size = 16
+    if abi >= 5:
+        attr.handled_access_fs |= _FS_IOCTL_DEV
+    if abi >= 6:
+        attr.scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL
+        size = 24
+    ruleset = syscall(
+        ctypes.c_long(_SYS_LANDLOCK_CREATE_RULESET),
+        ctypes.byref(attr),
+        ctypes.c_size_t(size),
+        ctypes.c_uint32(0),
+    )
+    if ruleset < 0:
+        not_applied.append(f"no Landlock: creating the ruleset failed ({_errno_text()})")
+        return
+    try:
+        done = syscall(
+            ctypes.c_long(_SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)
+        )
+        if done != 0:
+            not_applied.append(f"no Landlock: restricting the process failed ({_errno_text()})")
+            return
+    finally:
+        os.close(ruleset)
+    what = ["file writes, deletes and creation", "execution", "access to other processes"]
+    if abi >= 4:
+        what.append("TCP bind and connect")
+    if abi >= 5:
+        what.append("device ioctls")
+    if abi >= 6:
+        what.append("signals to and abstract sockets of processes outside it")
+    applied.append(f"Landlock (ABI {abi}) denies " + ", ".join(what))
+
+
+def _errno_text() -> str:
+    return os.strerror(ctypes.get_errno())
+
+
+# ---- 6. seccomp ---------------------------------------------------------------------------------
 
 _SCMP_ACT_ALLOW = 0x7FFF0000
 _SCMP_ACT_KILL_PROCESS = 0x80000000
@@ -637,7 +736,7 @@ def _seccomp(lib: ctypes.CDLL, pid: int, applied: list[str], not_applied: list[s
         )
 
 
-# ---- 6. multiprocessing's locks ---------------------------------------------------------------
+# ---- 7. multiprocessing's locks ---------------------------------------------------------------
 
 
 def _use_thread_locks(applied: list[str]) -> None:
@@ -700,7 +799,8 @@ _BLOCKED = [
     "O_APPEND, so also O_TMPFILE; creat) fails, and so do deleting, renaming, linking, "
     "truncating or preallocating files, creating directories, device nodes, FIFOs or symlinks, "
     "and changing modes, owners, timestamps, extended attributes or inode flags. RLIMIT_FSIZE "
-    "is 0, so no file can grow even through a descriptor opened for writing earlier.",
+    "is 0, so no file can grow even through a descriptor opened for writing earlier, and a "
+    "Landlock domain (where the kernel has it) denies the same writes by path, independently.",
     "The network and local IPC: creating a socket of any family (IP, Unix, netlink, packet, "
     "...), socketpair, connect, bind, listen, accept, sendto with an address, sendmsg and "
     "sendmmsg (so a kept socket cannot send elsewhere or pass descriptors); io_uring; System V "
@@ -714,11 +814,13 @@ _BLOCKED = [
     "SIOCSPGRP are refused), ptrace, process_vm_readv/writev, process_madvise, "
     "process_mrelease, kcmp, pidfd_open, pidfd_getfd, and changing another process's priority, "
     "scheduling, CPU affinity, I/O priority or memory placement (it may change its own, named "
-    "as pid 0; so pinning single threads, as OMP_PROC_BIND asks, fails).",
+    "as pid 0; so pinning single threads, as OMP_PROC_BIND asks, fails). Landlock additionally "
+    "confines signals and ptrace-style access to its own domain.",
     "Reading another process's memory, environment, memory map or descriptors through "
     "/proc/<pid>/mem, environ, maps, fd/<n> and the like: a root server's worker has no "
     "capabilities left, so the kernel refuses it access to processes that hold some (a root "
-    "server does).",
+    "server does); Landlock refuses it for every process outside the worker's domain, which "
+    "protects a non-root server too.",
     "Raising its limits or privileges: setrlimit, prlimit64 with a new limit, the setuid/setgid "
     "family, setgroups and capset; all Linux capabilities are dropped (the bounding set too "
     "when it may) and no_new_privs is set. It cannot leave its session or process group.",
@@ -756,15 +858,16 @@ _NOT_BLOCKED = [
     "the machine down or use up process IDs until it is killed. Host-level limits need "
     "cgroups (systemd MemoryMax=, TasksMax=, CPUQuota=).",
     "Looking at other processes: listing /proc/<pid>/fd (numbers only) and reading "
-    "/proc/<pid>/cmdline, status and stat of any process, as any process may. A non-root "
-    "worker can also read /proc/<pid>/environ and maps of the server and other processes of "
-    "the same user, and /proc/<pid>/mem when Yama's ptrace_scope is 0.",
+    "/proc/<pid>/cmdline, status and stat of any process, as any process may. Without "
+    "Landlock (Linux before 5.13, or not enabled), a non-root worker can also read "
+    "/proc/<pid>/environ and maps of the server and other processes of the same user, and "
+    "/proc/<pid>/mem when Yama's ptrace_scope is 0.",
     "Harmless kernel services: anonymous memory, pipes, eventfds, memfds (which cannot grow), "
     "timers, inotify, getrandom, signals to itself, changing its own priority or CPU affinity, "
     "and any system call not named here (a deny-list over a default of allow).",
     "Bugs in the kernel or the CPU: the filter removes much of the kernel's attack surface, but "
     "a kernel exploit or a side channel (timing, caches) is not stopped. A layer the machine "
-    "lacks (no libseccomp) is missing, which confine() reports in "
+    "lacks (no libseccomp, no Landlock) is missing, which confine() reports in "
     "Confinement.not_applied.",
 ]
 

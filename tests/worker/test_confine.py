@@ -23,13 +23,15 @@ MEMORY = 2 << 30  # the memory_bytes every child confines itself with
 # so that one cannot hide a regression in another.
 ALL = "all layers"
 SECCOMP_ALONE = "seccomp alone"
+LANDLOCK_ALONE = "landlock alone"
 CAPABILITIES_ALONE = "capabilities dropped alone"
 NO_LAYER = "no layer"  # rlimits, session and descriptors only: shows the probes can fail
 _WITHOUT = {
     ALL: (),
-    SECCOMP_ALONE: ("capabilities",),
-    CAPABILITIES_ALONE: ("seccomp",),
-    NO_LAYER: ("capabilities", "seccomp"),
+    SECCOMP_ALONE: ("capabilities", "landlock"),
+    LANDLOCK_ALONE: ("capabilities", "seccomp"),
+    CAPABILITIES_ALONE: ("landlock", "seccomp"),
+    NO_LAYER: ("capabilities", "landlock", "seccomp"),
 }
 PRELOAD = ["numpy", "pandas", "sklearn.ensemble", "lib.worker._confine"]
 
@@ -67,13 +69,20 @@ def run_confined(probe: str, **params: Any) -> tuple[dict[str, Any], int | None]
     return report, proc.exitcode
 
 
-def confined(probe: str, layers: str = ALL, **params: Any) -> dict[str, Any]:
+def confined(
+    probe: str, layers: str = ALL, *, needs: str | None = None, **params: Any
+) -> dict[str, Any]:
     """The probe's result, after checking that the child exited cleanly and applied the
-    ``layers`` asked for."""
+    ``layers`` asked for. A test that ``needs`` a phrase the machine cannot apply (an old
+    kernel without Landlock or its signal scope) is skipped."""
     report, exitcode = run_confined(probe, _without=_WITHOUT[layers], **params)
     assert exitcode == 0, (exitcode, report)
     assert "error" not in report, report.get("trace", report)
     applied = " ".join(report["confinement"]["applied"])
+    if layers == LANDLOCK_ALONE:
+        needs = needs or "Landlock"
+    if needs and needs not in applied:
+        pytest.skip(f"this machine cannot apply {needs!r}")
     if "seccomp" not in _WITHOUT[layers]:
         assert "seccomp filter" in applied, report
     return report["result"]
@@ -86,7 +95,9 @@ def _child(probe: str, sender: Any, params: dict[str, Any]) -> None:
     from lib.worker import _confine
 
     for layer in params.pop("_without", ()):  # this child is thrown away: patch freely
-        name = {"capabilities": "_drop_capabilities"}.get(layer, "_seccomp")
+        name = {"capabilities": "_drop_capabilities", "landlock": "_landlock"}.get(
+            layer, "_seccomp"
+        )
         setattr(_confine, name, lambda *args: None)
     before = params.pop("_before", None)
     if before is not None:
@@ -433,6 +444,40 @@ def _before_extra_fds() -> dict[str, Any]:
     return {"extra": [low, high, read_end, write_end]}
 
 
+def _before_same_user() -> dict[str, Any]:
+    """A non-root worker and a process of its own user (standing in for a non-root server).
+
+    Under root, both become nobody: a child forked now (outside any Landlock domain) that
+    waits, and this process. Both are made dumpable again, since changing uid clears that and
+    would refuse access for another reason than the one tested."""
+    import ctypes
+    import signal
+    import time
+
+    pr_set_pdeathsig, pr_set_dumpable = 1, 4
+    libc = ctypes.CDLL(None)
+    if os.geteuid() != 0:
+        return {"server_pid": os.getppid()}
+    ready_r, ready_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(pr_set_dumpable, 1, 0, 0, 0)
+        os.write(ready_w, b"1")
+        time.sleep(60)
+        os._exit(0)
+    os.read(ready_r, 1)
+    os.close(ready_r)
+    os.close(ready_w)
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+    libc.prctl(pr_set_dumpable, 1, 0, 0, 0)
+    return {"server_pid": child}
+
+
 def _before_socketpair() -> dict[str, Any]:
     import socket
 
@@ -469,6 +514,7 @@ _PROBES: dict[str, Callable[..., Any]] = {
 _BEFORE: dict[str, Callable[[], dict[str, Any]]] = {
     "extra_fds": _before_extra_fds,
     "thread": _before_thread,
+    "same_user": _before_same_user,
     "socketpair": _before_socketpair,
 }
 
@@ -476,7 +522,7 @@ _BEFORE: dict[str, Callable[[], dict[str, Any]]] = {
 # ---- tests --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE])
+@pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE, LANDLOCK_ALONE])
 def test_a_new_file_cannot_be_created(tmp_path, layers):
     result = confined("create", layers, directory=str(tmp_path))
 
@@ -503,7 +549,7 @@ def test_an_existing_file_cannot_be_changed_but_can_be_read(tmp_path, layers):
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
 
 
-@pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE])
+@pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE, LANDLOCK_ALONE])
 def test_files_cannot_be_removed_renamed_or_linked(tmp_path, layers):
     path = tmp_path / "model.txt"
     path.write_text("original")
@@ -535,6 +581,13 @@ def test_only_itself_can_be_signalled_and_its_session_is_its_own(layers):
     assert result == dict.fromkeys(result, "PermissionError")
 
 
+def test_landlock_alone_keeps_signals_from_other_processes():
+    result = confined("signals", LANDLOCK_ALONE, needs="signals to", server_pid=os.getpid())
+
+    assert result["kill server"] == result["kill forkserver"] == "PermissionError"
+    assert result["killpg server"] == "PermissionError"
+
+
 @pytest.mark.parametrize("layers", [ALL, CAPABILITIES_ALONE])
 def test_a_root_server_memory_environment_and_descriptors_cannot_be_read(layers):
     if os.geteuid() != 0:
@@ -543,6 +596,17 @@ def test_a_root_server_memory_environment_and_descriptors_cannot_be_read(layers)
 
     assert result == dict.fromkeys(result, "PermissionError")
     assert len(result) == 4
+
+
+@pytest.mark.parametrize("layers", [ALL, LANDLOCK_ALONE, SECCOMP_ALONE])
+def test_a_non_root_worker_cannot_read_a_process_of_its_own_user(layers):
+    needs = None if layers == SECCOMP_ALONE else "Landlock"
+    result = confined("peek", layers, needs=needs, _before="same_user")
+
+    if layers == SECCOMP_ALONE:  # without Landlock, nothing else stops it
+        assert result["environ"] == result["maps"] == "ok"
+    else:
+        assert result == dict.fromkeys(result, "PermissionError")
 
 
 def test_the_probes_would_notice_a_process_without_the_layers(tmp_path):
