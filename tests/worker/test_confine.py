@@ -164,18 +164,40 @@ def _probe_create(directory: str) -> dict[str, str]:
 def _probe_change(path: str) -> dict[str, object]:
     import ctypes
 
-    fchmodat2 = 452  # newer than the libseccomp on the machine: ruled by number
+    class XattrArgs(ctypes.Structure):
+        _fields_ = [
+            ("value", ctypes.c_uint64),
+            ("size", ctypes.c_uint32),
+            ("flags", ctypes.c_uint32),
+        ]
+
     modes = ("a", "r+", "w", "ab")
-    result = {mode: _outcome(lambda mode=mode: _open_close(path, mode)) for mode in modes}
+    result: dict[str, object] = {
+        mode: _outcome(lambda mode=mode: _open_close(path, mode)) for mode in modes
+    }
+    result["O_WRONLY"] = _outcome(lambda: os.open(path, os.O_WRONLY))
     result["O_RDWR"] = _outcome(lambda: os.open(path, os.O_RDWR))
+    # Linux truncates on O_RDONLY | O_TRUNC; O_APPEND is refused read-only too, as any write intent
+    result["O_TRUNC read-only"] = _outcome(lambda: os.open(path, os.O_RDONLY | os.O_TRUNC))
+    result["O_APPEND read-only"] = _outcome(lambda: os.open(path, os.O_RDONLY | os.O_APPEND))
     result["truncate"] = _outcome(lambda: os.truncate(path, 0))
     result["chmod"] = _outcome(lambda: os.chmod(path, 0o777))
     result["utime"] = _outcome(lambda: os.utime(path, (0, 0)))
     result["setxattr"] = _outcome(lambda: os.setxattr(path, "user.x", b"1"))
+    # Raw calls libc may not wrap; setxattrat (Linux 6.13) is newer than libseccomp 2.5.4, so
+    # the filter rules it by number.
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    rc = libc.syscall(ctypes.c_long(fchmodat2), ctypes.c_int(-100), path.encode(), 0o777, 0)
-    result["fchmodat2"] = "ok" if rc == 0 else os.strerror(ctypes.get_errno())
+    at_fdcwd = ctypes.c_int(-100)
+    value = ctypes.create_string_buffer(b"1")
+    args = XattrArgs(ctypes.addressof(value), 1, 0)
+    calls = {
+        "fchmodat2": (452, at_fdcwd, path.encode(), 0o777, 0),
+        "setxattrat": (463, at_fdcwd, path.encode(), 0, b"user.y", ctypes.byref(args), 16),
+    }
+    for name, (number, *call) in calls.items():
+        rc = libc.syscall(ctypes.c_long(number), *call)
+        result[name] = "ok" if rc == 0 else os.strerror(ctypes.get_errno())
     with open(path, "rb") as f:
         result["read"] = f.read().decode()
     return result
@@ -252,6 +274,9 @@ def _probe_control(directory: str, existing: str, server_pid: int) -> dict[str, 
     return {
         "create": _outcome(lambda: open(os.path.join(directory, "new.txt"), "w").close()),
         "append": _outcome(lambda: open(existing, "a").close()),
+        "O_TRUNC read-only": _outcome(
+            lambda: os.close(os.open(existing, os.O_RDONLY | os.O_TRUNC))
+        ),
         "chmod": _outcome(lambda: os.chmod(existing, 0o600)),
         "unlink": _outcome(lambda: os.unlink(existing)),
         "socket": _outcome(lambda: socket.socket(socket.AF_INET).close()),
@@ -541,12 +566,13 @@ def test_an_existing_file_cannot_be_changed_but_can_be_read(tmp_path, layers):
     result = confined("change", layers, path=str(path))
 
     assert result.pop("read") == "original"
-    assert result.pop("fchmodat2") == os.strerror(1)  # EPERM from the filter
+    assert result.pop("fchmodat2") == result.pop("setxattrat") == os.strerror(1)  # EPERM
     assert result == dict.fromkeys(result, "PermissionError")
     after = path.stat()
     assert path.read_text() == "original"
     assert stat.S_IMODE(after.st_mode) == 0o644
     assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+    assert os.listxattr(path) == []
 
 
 @pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE, LANDLOCK_ALONE])
@@ -579,6 +605,21 @@ def test_only_itself_can_be_signalled_and_its_session_is_its_own(layers):
     assert result.pop("pin self") == "ok"
     assert result.pop("own session") == "True"
     assert result == dict.fromkeys(result, "PermissionError")
+
+
+def test_landlock_is_applied_whenever_the_kernel_offers_it():
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(ctypes.c_long(444), None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    report, exitcode = run_confined("nothing")
+
+    assert exitcode == 0, report
+    landlock = [line for line in report["confinement"]["applied"] if "Landlock" in line]
+    assert len(landlock) == (1 if abi >= 1 else 0), report
+    if abi >= 6:
+        assert "signals to" in landlock[0]
 
 
 def test_landlock_alone_keeps_signals_from_other_processes():
