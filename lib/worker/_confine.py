@@ -24,7 +24,8 @@ import logging
 import os
 import platform
 import resource
-from collections.abc import Sequence
+import termios
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,7 @@ MAX_OPEN_FILES = 64
 _MASK64 = (1 << 64) - 1
 _MACHINE = platform.machine()
 # Architectures whose syscall numbers from 424 on follow the kernel's unified table (the same
-# number everywhere) and whose ioctl numbers use the generic encoding, so the numeric tables below
-# hold. Elsewhere only the rules resolved by name apply.
+# number everywhere), so the numeric tables below hold. Elsewhere only the names resolve.
 _NUMBERS_KNOWN = _MACHINE in ("x86_64", "aarch64")
 
 
@@ -436,20 +436,18 @@ _WRITE_INTENT = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)
 _F_SETOWN, _F_SETLK, _F_SETLKW, _F_SETOWN_EX = 8, 6, 7, 15
 _F_OFD_SETLK, _F_OFD_SETLKW, _F_SETLEASE, _F_NOTIFY = 37, 38, 1024, 1026
 _PRIO_USER, _IOPRIO_WHO_USER = 2, 3
-# ioctl requests (generic encoding): terminal input injection and taking a terminal over,
-# redirecting SIGIO/SIGURG to another process, changing inode flags (chattr) and versions.
-_IOCTLS = {
-    "TIOCSCTTY": 0x540E,
-    "TIOCSPGRP": 0x5410,
-    "TIOCSTI": 0x5412,
-    "TIOCLINUX": 0x541C,
-    "FIOSETOWN": 0x8901,
-    "SIOCSPGRP": 0x8902,
-    "FS_IOC_SETFLAGS": 0x40086602,
-    "FS_IOC32_SETFLAGS": 0x40046602,
-    "FS_IOC_SETVERSION": 0x40087602,
-    "FS_IOC32_SETVERSION": 0x40047602,
-    "FS_IOC_FSSETXATTR": 0x401C5820,
+# The only ioctl requests allowed: what Python itself makes (isatty, the terminal size,
+# set_blocking, set_inheritable, bytes waiting). Any other fails with ENOTTY, as on a file that
+# does not support it: injecting terminal input (TIOCSTI), redirecting SIGIO (FIOSETOWN), inode
+# flags, fs-verity, encryption policies, loop devices, KVM and every other driver's requests.
+IOCTLS_ALLOWED = {
+    "TCGETS": termios.TCGETS,
+    "TIOCGWINSZ": termios.TIOCGWINSZ,
+    "TIOCGPGRP": termios.TIOCGPGRP,
+    "FIONREAD": termios.FIONREAD,
+    "FIONBIO": termios.FIONBIO,
+    "FIOCLEX": termios.FIOCLEX,
+    "FIONCLEX": termios.FIONCLEX,
 }
 # Syscalls libseccomp may be too old to know by name, by their unified number.
 _NUMBERS = {
@@ -645,10 +643,34 @@ def _rules(pid: int) -> list[_Rule]:
         rules.append(("fcntl", errno.EPERM, (_is32(1, cmd),)))
     for cmd in (_F_SETLEASE, _F_NOTIFY):
         rules.append(("fcntl", errno.EPERM, (_is32(1, cmd),)))
-    if _NUMBERS_KNOWN:
-        for request in _IOCTLS.values():
-            rules.append(("ioctl", errno.EPERM, (_is32(1, request),)))
+    # libseccomp cannot say "none of these" in one rule, so: one rule per 32-bit prefix that no
+    # allowed request starts with. They cover every other request exactly.
+    for mask, value in _prefixes_outside(IOCTLS_ALLOWED.values()):
+        rules.append(("ioctl", errno.ENOTTY, ((1, _SCMP_CMP_MASKED_EQ, mask, value),)))
     return rules
+
+
+def _prefixes_outside(allowed: Iterable[int], bits: int = 32) -> list[tuple[int, int]]:
+    """(mask, value) pairs such that a ``bits``-wide number is outside ``allowed`` exactly when
+    ``number & mask == value`` for one of them: the sibling of every branch on the way from the
+    top bit down to each allowed number, where that sibling holds no allowed number."""
+    wanted = {value & ((1 << bits) - 1) for value in allowed}
+    pairs: list[tuple[int, int]] = []
+
+    def walk(prefix: int, depth: int, values: set[int]) -> None:
+        if depth == bits:
+            return
+        shift = bits - depth - 1
+        for bit in (0, 1):
+            branch = {v for v in values if (v >> shift) & 1 == bit}
+            head = (prefix << 1) | bit
+            if branch:
+                walk(head, depth + 1, branch)
+            else:
+                pairs.append((((1 << (depth + 1)) - 1) << shift, head << shift))
+
+    walk(0, 0, wanted)
+    return pairs
 
 
 def _load_libseccomp(not_applied: list[str]) -> ctypes.CDLL | None:
@@ -731,8 +753,7 @@ def _seccomp(lib: ctypes.CDLL, pid: int, applied: list[str], not_applied: list[s
     )
     if not _NUMBERS_KNOWN:
         not_applied.append(
-            f"on {_MACHINE} the filter has no rules for ioctl requests or for syscalls newer "
-            "than libseccomp knows"
+            f"on {_MACHINE} the filter has no rules for syscalls newer than libseccomp knows"
         )
 
 
@@ -830,8 +851,11 @@ _BLOCKED = [
     "the clock or host name, name_to_handle_at and open_by_handle_at.",
     "File locks, leases and directory notifications (flock, fcntl F_SETLK, F_SETLKW, "
     "F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY), so it cannot stall the server's writes "
-    "to a file it can read; and the terminal ioctls TIOCSTI, TIOCLINUX, TIOCSCTTY and "
-    "TIOCSPGRP.",
+    "to a file it can read.",
+    "Every ioctl request but TCGETS, TIOCGWINSZ, TIOCGPGRP, FIONREAD, FIONBIO, FIOCLEX and "
+    "FIONCLEX (what Python itself uses) fails with ENOTTY: no terminal input injection "
+    "(TIOCSTI), SIGIO redirection, inode flags, fs-verity or encryption policies, and no "
+    "control of devices such as loop devices or KVM.",
     "System calls newer than the list (numbered above 469 on x86_64 and aarch64) fail with "
     "ENOSYS, and a system call through another ABI (32-bit int 0x80, x32) kills the process, "
     "so neither can bypass the filter.",

@@ -283,6 +283,7 @@ def _probe_control(directory: str, existing: str, server_pid: int) -> dict[str, 
         "kill server": _outcome(lambda: os.kill(server_pid, 0)),
         "fork": _outcome(fork),
         "setrlimit": _outcome(lambda: __import__("resource").setrlimit(7, (32, 64))),
+        "FIOQSIZE": _outcome(_fioqsize_of_this_file),
     }
 
 
@@ -327,23 +328,40 @@ def _probe_limits() -> dict[str, object]:
 
 
 def _probe_native_code() -> dict[str, str]:
-    """Raw syscalls the way injected machine code would make them."""
-    import ctypes
-    import fcntl
-    import termios
-
-    tiocsti = termios.TIOCSTI
-    rc, err = _libc_syscall(16, 0, (1 << 32) | tiocsti, 0)  # ioctl, junk in the upper half
+    """Raw syscalls the way injected machine code would make them (x86_64 numbers)."""
     socket_rc, socket_err = _libc_syscall(41, 2, 1, 0)  # socket(AF_INET, SOCK_STREAM)
     open_rc, open_err = _libc_syscall(257, (1 << 64) - 100, 0, os.O_WRONLY | (1 << 40))
-    char = ctypes.c_char(b"x")
     return {
-        "TIOCSTI": _errno_of(lambda: fcntl.ioctl(0, tiocsti, char.value)),
-        "TIOCSTI junk": os.strerror(err) if rc != 0 else "ok",
         "socket": os.strerror(socket_err) if socket_rc < 0 else "ok",
         "openat junk flags": os.strerror(open_err) if open_rc < 0 else "ok",
         "future syscall": os.strerror(_libc_syscall(470)[1]),
     }
+
+
+FIOQSIZE = 0x5460  # the size of a regular file: works on any, so only the filter refuses it
+
+
+def _probe_ioctl(pty: int) -> dict[str, str]:
+    import array
+    import fcntl
+    import termios
+
+    size = array.array("q", [0])
+    read_end, write_end = os.pipe()
+    with open(__file__, "rb") as f:
+        junk_rc, junk_err = _libc_syscall(
+            16, f.fileno(), (1 << 32) | FIOQSIZE, size.buffer_info()[0]
+        )
+        return {
+            "FIOQSIZE": _errno_of(lambda: fcntl.ioctl(f.fileno(), FIOQSIZE, size)),
+            "FIOQSIZE junk": os.strerror(junk_err) if junk_rc != 0 else "ok",
+            "TIOCSTI on a pty": _errno_of(lambda: fcntl.ioctl(pty, termios.TIOCSTI, b"x")),
+            "isatty pty": str(os.isatty(pty)),
+            "terminal size": _errno_of(lambda: os.get_terminal_size(pty)),
+            "FIONREAD": _errno_of(lambda: fcntl.ioctl(read_end, termios.FIONREAD, size)),
+            "set_blocking": _errno_of(lambda: os.set_blocking(write_end, False)),
+            "set_inheritable": _errno_of(lambda: os.set_inheritable(write_end, True)),
+        }
 
 
 def _probe_int80() -> dict[str, str]:
@@ -510,6 +528,18 @@ def _before_socketpair() -> dict[str, Any]:
     return {"ends": ends, "_also_keep": ends}
 
 
+def _fioqsize_of_this_file() -> None:
+    import fcntl
+
+    with open(__file__, "rb") as f:
+        fcntl.ioctl(f.fileno(), FIOQSIZE, b"12345678")
+
+
+def _before_pty() -> dict[str, Any]:
+    master, slave = os.openpty()
+    return {"pty": slave, "_also_keep": [master, slave]}
+
+
 def _before_thread() -> dict[str, Any]:
     stop = threading.Event()
     threading.Thread(target=stop.wait, daemon=True).start()
@@ -527,6 +557,7 @@ _PROBES: dict[str, Callable[..., Any]] = {
     "processes": _probe_processes,
     "limits": _probe_limits,
     "native": _probe_native_code,
+    "ioctl": _probe_ioctl,
     "int80": _probe_int80,
     "compute": _probe_compute,
     "memory": _probe_memory,
@@ -541,6 +572,7 @@ _BEFORE: dict[str, Callable[[], dict[str, Any]]] = {
     "thread": _before_thread,
     "same_user": _before_same_user,
     "socketpair": _before_socketpair,
+    "pty": _before_pty,
 }
 
 
@@ -697,12 +729,38 @@ def test_raw_syscalls_from_native_code_are_filtered_too():
     result = confined("native")
 
     assert result == {
-        "TIOCSTI": os.strerror(1),  # not ENOTTY: the filter answers before /dev/null does
-        "TIOCSTI junk": os.strerror(1),
         "socket": os.strerror(1),
-        "openat junk flags": os.strerror(1),
+        "openat junk flags": os.strerror(1),  # the kernel reads O_WRONLY, so does the filter
         "future syscall": os.strerror(38),
     }
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 syscall and ioctl numbers")
+def test_only_the_ioctls_python_needs_are_allowed():
+    result = confined("ioctl", _before="pty")
+
+    enotty = os.strerror(25)
+    assert result == {
+        "FIOQSIZE": enotty,
+        "FIOQSIZE junk": enotty,  # junk in the upper half of the request does not help
+        "TIOCSTI on a pty": enotty,
+        "isatty pty": "True",
+        "terminal size": "ok",
+        "FIONREAD": "ok",
+        "set_blocking": "ok",
+        "set_inheritable": "ok",
+    }
+
+
+def test_the_ioctl_prefixes_cover_every_other_request_once():
+    from lib.worker._confine import IOCTLS_ALLOWED, _prefixes_outside
+
+    allowed = set(IOCTLS_ALLOWED.values())
+    pairs = _prefixes_outside(allowed)
+    samples = [*range(0x5400, 0x5500), 0, 0xFFFFFFFF, 0x80000000, *range(0, 1 << 32, 9_999_991)]
+    for request in samples:
+        matches = sum(request & mask == value for mask, value in pairs)
+        assert matches == (0 if request in allowed else 1), hex(request)
 
 
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="int 0x80 is x86")
