@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import logging
 import os
 import platform
@@ -433,9 +434,17 @@ _CLONE_NAMESPACES = (
     0x40000000,  # CLONE_NEWNET
 )
 _WRITE_INTENT = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)
-_F_SETOWN, _F_SETLK, _F_SETLKW, _F_SETOWN_EX = 8, 6, 7, 15
-_F_OFD_SETLK, _F_OFD_SETLKW, _F_SETLEASE, _F_NOTIFY = 37, 38, 1024, 1026
-_PRIO_USER, _IOPRIO_WHO_USER = 2, 3
+# fcntl's values where Python has them (some architectures number them differently).
+_F_SETOWN_EX = 15  # not in Python's fcntl; from the kernel's generic fcntl.h
+_F_LOCKS_LEASES_NOTIFY = (
+    fcntl.F_SETLK,
+    fcntl.F_SETLKW,
+    fcntl.F_OFD_SETLK,
+    fcntl.F_OFD_SETLKW,
+    fcntl.F_SETLEASE,
+    fcntl.F_NOTIFY,
+)
+_IOPRIO_WHO_USER = 3
 # The only ioctl requests allowed: what Python itself makes (isatty, the terminal size,
 # set_blocking, set_inheritable, bytes waiting). Any other fails with ENOTTY, as on a file that
 # does not support it: injecting terminal input (TIOCSTI), redirecting SIGIO (FIOSETOWN), inode
@@ -632,16 +641,14 @@ def _rules(pid: int) -> list[_Rule]:
     for name in ("migrate_pages", "move_pages", "get_robust_list"):
         rules.append((name, errno.EPERM, (_differs(0, 0),)))
     rules.append(("setpriority", errno.EPERM, (_differs(1, 0),)))
-    rules.append(("setpriority", errno.EPERM, (_is32(0, _PRIO_USER),)))
+    rules.append(("setpriority", errno.EPERM, (_is32(0, os.PRIO_USER),)))
     rules.append(("ioprio_set", errno.EPERM, (_differs(1, 0),)))
     rules.append(("ioprio_set", errno.EPERM, (_is32(0, _IOPRIO_WHO_USER),)))
     # Reading limits (getrlimit is prlimit64 without a new limit) works; changing them does not.
     rules.append(("prlimit64", errno.EPERM, (_differs(2, 0),)))
     # fcntl: SIGIO/SIGURG to another process, file locks and leases, directory notifications.
-    rules.append(("fcntl", errno.EPERM, (_is32(1, _F_SETOWN), _differs(2, pid))))
-    for cmd in (_F_SETOWN_EX, _F_SETLK, _F_SETLKW, _F_OFD_SETLK, _F_OFD_SETLKW):
-        rules.append(("fcntl", errno.EPERM, (_is32(1, cmd),)))
-    for cmd in (_F_SETLEASE, _F_NOTIFY):
+    rules.append(("fcntl", errno.EPERM, (_is32(1, fcntl.F_SETOWN), _differs(2, pid))))
+    for cmd in (_F_SETOWN_EX, *_F_LOCKS_LEASES_NOTIFY):
         rules.append(("fcntl", errno.EPERM, (_is32(1, cmd),)))
     # libseccomp cannot say "none of these" in one rule, so: one rule per 32-bit prefix that no
     # allowed request starts with. They cover every other request exactly.
