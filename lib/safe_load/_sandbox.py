@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lib.errors import ModelFileError, UnsafeModelError
+from lib.worker._confine import address_space_cap, mapped_bytes
 
 from ._limits import Limits
 from ._messages import TRUST_HINT, too_big
@@ -202,23 +203,9 @@ def _isolate(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = address_space_cap(_mapped_bytes(), int(limits.child_memory_bytes), hard)
+    cap = address_space_cap(mapped_bytes(), int(limits.child_memory_bytes), hard)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     warnings.simplefilter("ignore")
-
-
-def address_space_cap(mapped: int, extra: int, hard: int) -> int:
-    """The child's address-space cap: what it has mapped plus ``extra`` bytes, but never above
-    the ``hard`` limit it inherited (a server started under ``ulimit -v``): raising it fails
-    for an unprivileged process, which used to refuse every upload as a crash."""
-    wanted = mapped + extra
-    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-
-
-def _mapped_bytes() -> int:
-    with open("/proc/self/statm", "rb") as f:
-        pages = int(f.read().split()[0])
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _crash(mode: str) -> None:
