@@ -194,3 +194,30 @@ def test_a_forgotten_runner_stops_its_worker(iris):
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_callers_queued_on_a_failing_worker_are_told_its_first_failure(iris):
+    # Requests queued behind the one that ran out of memory found the worker already stopped
+    # by the runner and reported it as "crashed (exit code 0)", overwriting ``failure``.
+    _, data, frame = iris
+    rows = frame.drop(columns="species")
+    failing = SandboxedRunner(data, Limits(child_memory_bytes=512 * 1024**2), _test_fault="memory")
+    start = threading.Barrier(4)
+    messages: list[str] = []
+
+    def call() -> None:
+        start.wait(30)
+        try:
+            failing.run("predict", X=rows)
+        except ModelStopped as error:
+            messages.append(str(error))
+
+    callers = [threading.Thread(target=call) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(120)
+    assert len(messages) == 4
+    assert failing.failure is not None and "needed more than 536,870,912 bytes" in failing.failure
+    assert all(message == failing.failure for message in messages), messages
+    assert not _alive(failing.pid)
