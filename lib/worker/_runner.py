@@ -79,6 +79,8 @@ class SandboxedRunner:
             raise ModelStopped(self.failure)
         worker = self._worker
         if not POOL.begin(worker):  # stopped while idle: open the file again
+            if self.failure is not None:  # ...unless another call failed meanwhile
+                raise ModelStopped(self.failure)
             worker = self._worker = self._start()
             POOL.begin(worker)
         try:
@@ -97,7 +99,9 @@ class SandboxedRunner:
             POOL.end(worker)
 
     def _fail(self, op: str, reason: str, detail: str) -> ModelStopped:
-        self.failure = _message(reason, detail, DOING.get(op, "running"), self.limits)
+        # The first failure is the cause: calls queued behind it find the worker this stops.
+        if self.failure is None:
+            self.failure = _message(reason, detail, DOING.get(op, "running"), self.limits)
         log.warning("model worker stopped (%s %s) while running %s", reason, detail, op)
         self._worker.stop()
         return ModelStopped(self.failure)

@@ -23,7 +23,9 @@ from lib.records import CurrentModel, TableData, sha256
 from lib.safe_load import Limits
 from lib.worker import POOL, ModelStopped, SandboxedRunner, WorkersBusy
 
-QUICK = Limits(call_timeout_s=20, call_cpu_s=20, child_timeout_s=60)
+# Backstops only: no test here waits for them. A healthy call on a loaded 2-core machine can
+# take well over 20 s of wall time (partial dependence did), so they are generous.
+QUICK = Limits(call_timeout_s=120, call_cpu_s=120, child_timeout_s=120)
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +196,30 @@ def test_a_forgotten_runner_stops_its_worker(iris):
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_callers_queued_on_a_failing_worker_are_told_its_first_failure(iris):
+    # Requests queued behind the one that ran out of memory found the worker already stopped
+    # by the runner and reported it as "crashed (exit code 0)", overwriting ``failure``.
+    _, data, frame = iris
+    rows = frame.drop(columns="species")
+    failing = SandboxedRunner(data, Limits(child_memory_bytes=512 * 1024**2), _test_fault="memory")
+    start = threading.Barrier(4)
+    messages: list[str] = []
+
+    def call() -> None:
+        start.wait(30)
+        try:
+            failing.run("predict", X=rows)
+        except ModelStopped as error:
+            messages.append(str(error))
+
+    callers = [threading.Thread(target=call) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(120)
+    assert len(messages) == 4
+    assert failing.failure is not None and "needed more than 536,870,912 bytes" in failing.failure
+    assert all(message == failing.failure for message in messages), messages
+    assert not _alive(failing.pid)
