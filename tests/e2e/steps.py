@@ -1,4 +1,5 @@
-"""Steps every browser test takes in the app: open a page, upload, download, open a tab.
+"""Steps every browser test takes in the app: open a page, upload, download, open a tab, find
+a chart.
 
 Each step waits for what it changes, with the explicit timeouts of ``tests.e2e.server``.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.server import LONG, WAIT, settle
@@ -50,6 +51,12 @@ def download(page: Page, label: str, path: Path) -> Path:
                 raise
     info.value.save_as(path)
     return path
+
+
+def chart_titled(page: Page, title: str) -> Locator:
+    """The plotly chart in the open tab whose title starts with ``title``."""
+    panel = page.get_by_role("tabpanel")
+    return panel.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=title))
 
 
 def open_tab(page: Page, label: str) -> None:

@@ -19,7 +19,7 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import download, go_to, open_tab, upload  # noqa: E402
+from tests.e2e.steps import chart_titled, download, go_to, open_tab, upload  # noqa: E402
 
 
 @pytest.fixture
@@ -40,12 +40,6 @@ def page(app_url):
         expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
         yield page
         browser.close()
-
-
-def chart_titled(page: Page, title: str):
-    """The plotly chart in the open tab whose title starts with ``title``."""
-    panel = page.get_by_role("tabpanel")
-    return panel.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=title))
 
 
 def box_select(page: Page, chart) -> None:
