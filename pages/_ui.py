@@ -137,6 +137,10 @@ def sidebar(slot: Any) -> None:
 
 
 def _draw_sidebar() -> None:
+    """Each section is one element whatever it shows. A redraw in the same run (a model
+    unloaded by a crash) replaces the slot's elements one by one, and Streamlit leaves any
+    element of the first drawing beyond the new count on the page until the next run
+    (streamlit#12069): a model shown as two elements left a stray "None yet." below."""
     slot = getattr(_this_run, "sidebar_slot", None)
     if slot is None:
         return
@@ -148,8 +152,7 @@ def _draw_sidebar() -> None:
             st.caption("None yet.")
         else:
             info = current.info
-            st.markdown(f"**{current.name}**")
-            lines = [f"Task: {info.task or 'unknown'}"]
+            lines = [f"**{current.name}**", f"Task: {info.task or 'unknown'}"]
             if info.target:
                 lines.append(f"Target: {info.target}")
             headline = headline_metric(info.metadata)

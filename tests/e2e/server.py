@@ -41,26 +41,30 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(library: Path, log_path: Path, timeout: float = 90) -> Iterator[str]:
-    """Run the app with its model library at ``library``; yield its base URL."""
-    with running_app_process(library, log_path, timeout) as (url, _):
+def running_app(
+    library: Path, log_path: Path, timeout: float = 90, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run the app with its model library at ``library``; yield its base URL. ``env`` adds to
+    (or overrides) the server's environment variables."""
+    with running_app_process(library, log_path, timeout, env) as (url, _):
         yield url
 
 
 @contextlib.contextmanager
 def running_app_process(
-    library: Path, log_path: Path, timeout: float = 90
+    library: Path, log_path: Path, timeout: float = 90, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``running_app``, yielding the server process too (for a profiler to attach to)."""
+    """``running_app``, yielding the server process too (for a profiler to attach to, or for
+    a test to check it is still alive)."""
     port = free_port()
-    env = os.environ | {"MODEL_STUDIO_LIBRARY": str(library)}
+    server_env = os.environ | {"MODEL_STUDIO_LIBRARY": str(library)} | (env or {})
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
     ]  # fmt: skip
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + timeout

@@ -1,0 +1,66 @@
+"""Steps every browser test takes in the app: open a page, upload, download, open a tab, find
+a chart.
+
+Each step waits for what it changes, with the explicit timeouts of ``tests.e2e.server``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.e2e.server import LONG, WAIT, settle
+
+HEADINGS = {
+    "Train": "Train a model",
+    "Save & download": "Save & download",
+    "Upload model": "Upload a model",
+    "Predict & plot": "Predict & plot",
+}
+
+
+def go_to(page: Page, title: str) -> None:
+    """Open a page from the sidebar and wait until it is drawn."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=HEADINGS[title], level=1)).to_be_visible(timeout=WAIT)
+    settle(page)
+
+
+def upload(page: Page, path: Path) -> None:
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(str(path))
+    settle(page)
+
+
+def download(page: Page, label: str, path: Path) -> Path:
+    """Click the download button ``label`` and save what arrives at ``path``.
+
+    On a loaded machine a click can land while a rerun redraws the button and be lost, so the
+    click is tried up to three times (a button that never downloads still fails).
+    """
+    button = page.get_by_test_id("stDownloadButton").filter(has_text=label)
+    for attempt in range(3):
+        settle(page)
+        try:
+            with page.expect_download(timeout=LONG // 3) as info:
+                button.click()
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    info.value.save_as(path)
+    return path
+
+
+def chart_titled(page: Page, title: str) -> Locator:
+    """The plotly chart in the open tab whose title starts with ``title``."""
+    panel = page.get_by_role("tabpanel")
+    return panel.get_by_test_id("stPlotlyChart").filter(has=page.locator(".gtitle", has_text=title))
+
+
+def open_tab(page: Page, label: str) -> None:
+    tab = page.get_by_role("tab", name=label)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
+    settle(page)
