@@ -16,6 +16,7 @@ from lib.schema import CLASSIFICATION
 
 IMPORTANCE_MAX_ROWS = 2_000
 PDP_MAX_ROWS = 1_000
+PDP_MIN_ROWS = 3
 ICE_LINES = 50
 
 
@@ -112,8 +113,18 @@ def partial_dependence_data(
             f"Partial dependence varies one column over a range of numbers or categories, and "
             f"'{feature}' holds neither (dates or text). Pick another column."
         )
-    result = as_runner(model).run("partial_dependence", X=X_s, feature=feature,
-                                  categorical=categorical, class_label=class_label)  # fmt: skip
+    if len(X_s) < PDP_MIN_ROWS:  # scikit-learn's reshape fails on two rows (1.9)
+        raise PredictionError(
+            f"Partial dependence needs at least {PDP_MIN_ROWS} rows with a value in "
+            f"'{feature}'; these rows have {len(X_s)}. Upload more rows to see it."
+        )
+    try:
+        result = as_runner(model).run("partial_dependence", X=X_s, feature=feature,
+                                      categorical=categorical, class_label=class_label)  # fmt: skip
+    except (ValueError, TypeError) as error:
+        text = str(error).splitlines()[0][:300] if str(error) else type(error).__name__
+        message = f"Partial dependence on '{feature}' failed on these rows: {text}."
+        raise PredictionError(message) from None
     lines = result["individual"]
     pick = sample_indices(len(lines), ICE_LINES, random_state)
     return PartialDependence(

@@ -31,12 +31,12 @@ def worker_main(conn: Connection, data: bytes, limits: Limits, checks: bool,
                 test_fault: str | None) -> None:  # fmt: skip
     """Entry point of a worker process (``checks=False`` skips the loader's model checks:
     tests use it to reach compiled code with models the checks would refuse)."""
-    confine(keep_fds=[conn.fileno()], memory_bytes=int(limits.child_memory_bytes))
+    confinement = confine(keep_fds=[conn.fileno()], memory_bytes=int(limits.child_memory_bytes))
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
     if test_fault == "crash_on_open":
         _fault("crash")
-    model = _open(conn, data, limits, checks)
+    model = _open(conn, data, limits, checks, confinement.not_applied)
     del data
     if model is None:
         return
@@ -50,7 +50,8 @@ def worker_main(conn: Connection, data: bytes, limits: Limits, checks: bool,
         conn.send_bytes(_answer(model, op, kwargs, test_fault, conn))
 
 
-def _open(conn: Connection, data: bytes, limits: Limits, checks: bool) -> Any:
+def _open(conn: Connection, data: bytes, limits: Limits, checks: bool,
+          not_confined: list[str]) -> Any:  # fmt: skip
     from lib.model_info import info_from_facts
     from lib.model_ops import describe
 
@@ -81,7 +82,8 @@ def _open(conn: Connection, data: bytes, limits: Limits, checks: bool) -> Any:
         )
         conn.send_bytes(encode_reply("refused", {"kind": "file", "message": message}))
         return None
-    conn.send_bytes(encode_reply("ready", {"facts": facts, "warnings": list(loaded.warnings)}))
+    ready = {"facts": facts, "warnings": list(loaded.warnings), "not_confined": not_confined}
+    conn.send_bytes(encode_reply("ready", ready))
     return loaded.model
 
 

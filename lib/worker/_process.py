@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAX_OPENING_REPLY = 256 * 1024 * 1024
+# What a fatal signal means, in words a person can follow (the signal's name follows them).
+SIGNAL_WORDS = {
+    "SIGSEGV": "a memory fault",
+    "SIGBUS": "a memory fault",
+    "SIGABRT": "it aborted",
+    "SIGILL": "an illegal instruction",
+    "SIGFPE": "an arithmetic fault",
+    "SIGSYS": "a forbidden system call",
+    "SIGKILL": "it was killed",
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ class Worker:
             log.warning("model worker sent a malformed opening reply: %s", error)
             raise _refusal_for(Stopped("garbage"), self.limits) from None
         if status == "ready" and isinstance(payload.get("facts"), dict):
+            _log_missing_confinement(payload.get("not_confined"))
             notes = payload.get("warnings")
             notes = [n for n in notes if isinstance(n, str)][:20] if isinstance(notes, list) else []
             return payload["facts"], [note[:2000] for note in notes]
@@ -160,7 +171,7 @@ class Worker:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
             if -code == signal.SIGXCPU:
                 return Stopped("cpu", "its CPU-time limit")
-            return Stopped("crash", name)
+            return Stopped("crash", f"{SIGNAL_WORDS.get(name, 'stopped by the system')}, {name}")
         return Stopped("crash", f"exit code {code}")
 
     def _cpu_seconds(self) -> float:
@@ -198,6 +209,18 @@ class Worker:
         if self._process.is_alive():
             self._process.kill()
         self._process.join(5)
+
+
+_REPORTED: set[str] = set()
+
+
+def _log_missing_confinement(missing: object) -> None:
+    """Say once per server which confinement layers this platform could not apply."""
+    for layer in missing if isinstance(missing, list) else []:
+        text = str(layer)[:300]
+        if text not in _REPORTED:
+            _REPORTED.add(text)
+            log.warning("model workers run without one confinement layer: %s", text)
 
 
 def _refusal_for(stop: Stopped, limits: Limits) -> ModelFileError:

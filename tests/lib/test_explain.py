@@ -84,3 +84,13 @@ def test_partial_dependence_on_a_date_column_is_a_user_error():
     result = train(rows.assign(y=np.arange(60.0)), "y", model="ridge", options=Options(cv_folds=0))
     with pytest.raises(PredictionError, match="numbers or categories"):
         partial_dependence_data(result.pipeline, rows, "day")
+
+
+def test_partial_dependence_on_too_few_rows_says_so():
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = LogisticRegression().fit(X, [0, 1, 0, 1])
+    with pytest.raises(PredictionError, match="needs at least 3 rows with a value in 'a'"):
+        partial_dependence_data(model, X.head(2), "a")
+    assert len(partial_dependence_data(model, X.head(3), "a").grid) == 3

@@ -73,7 +73,7 @@ def test_exploration_through_the_worker_matches_in_process(iris):
 @pytest.mark.parametrize(
     ("fault", "limits", "says"),
     [
-        ("crash", QUICK, "crashed (SIGSEGV) while predicting these rows"),
+        ("crash", QUICK, "crashed (a memory fault, SIGSEGV) while predicting these rows"),
         ("spin", Limits(call_cpu_s=1, call_timeout_s=60), "used more than 1 CPU-seconds"),
         ("hang", Limits(call_timeout_s=2), "did not finish within 2 seconds"),
         ("memory", Limits(child_memory_bytes=512 * 1024**2), "needed more than 536,870,912 bytes"),
