@@ -21,7 +21,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
 from lib.safe_load import load_model
-from lib.safe_load._sandbox import warm_up
+from lib.worker import warm_up
 
 REPEATS = 5
 

@@ -68,6 +68,6 @@ def warm_up(*, sandbox: bool = True) -> None:
 
     allow_list()
     if sandbox:
-        from ._sandbox import warm_up as start_checker
+        from lib.worker import warm_up as start_workers
 
-        start_checker()
+        start_workers()

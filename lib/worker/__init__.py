@@ -11,7 +11,8 @@ model (``ModelStopped``); the web process and other workers carry on. At most
 demand.
 """
 
+from ._forkserver import warm_up
 from ._pool import POOL, WorkersBusy
 from ._runner import ModelStopped, SandboxedRunner
 
-__all__ = ["POOL", "ModelStopped", "SandboxedRunner", "WorkersBusy"]
+__all__ = ["POOL", "ModelStopped", "SandboxedRunner", "WorkersBusy", "warm_up"]

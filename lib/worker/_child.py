@@ -21,10 +21,10 @@ from ._confine import confine
 from ._wire import encode_reply, receive_request
 
 STOP = "stop"
-# Test-only faults, reachable only through ``Worker(..., _test_fault=...)``: "crash" (SIGSEGV
-# on the first request), "crash_on_open", "hang", "spin" (burns CPU), "memory", "garbage"
-# (a malformed reply).
-TEST_FAULTS = ("crash", "crash_on_open", "hang", "spin", "memory", "garbage")
+# Test-only faults, reachable only through ``Worker(..., _test_fault=...)``, on the first
+# request: "crash" (SIGSEGV), "hang", "spin" (burns CPU), "memory", "garbage" (a malformed
+# reply); or while opening: "crash_on_open", "abort_on_open", "hang_on_open", "memory_on_open".
+OPENING = "_on_open"
 
 
 def worker_main(conn: Connection, data: bytes, limits: Limits, checks: bool,
@@ -34,8 +34,12 @@ def worker_main(conn: Connection, data: bytes, limits: Limits, checks: bool,
     confinement = confine(keep_fds=[conn.fileno()], memory_bytes=int(limits.child_memory_bytes))
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
-    if test_fault == "crash_on_open":
-        _fault("crash")
+    if test_fault and test_fault.endswith(OPENING):
+        try:
+            _fault(test_fault.removesuffix(OPENING))
+        except MemoryError:
+            conn.send_bytes(encode_reply("memory"))
+            return
     model = _open(conn, data, limits, checks, confinement.not_applied)
     del data
     if model is None:
@@ -101,7 +105,7 @@ def _answer(model: Any, op: str, kwargs: dict[str, Any], test_fault: str | None,
     from lib.model_ops import OPS
 
     try:
-        if test_fault:
+        if test_fault and not test_fault.endswith(OPENING):
             _fault(test_fault, conn)
         return encode_reply("ok", OPS[op](model, **kwargs))
     except MemoryError:

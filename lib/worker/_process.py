@@ -21,9 +21,9 @@ from typing import Any
 from lib.errors import ModelFileError, UnsafeModelError
 from lib.safe_load import Limits
 from lib.safe_load._messages import TRUST_HINT, damaged, too_big
-from lib.safe_load._sandbox import SANDBOX_PROCESS_NAME, _context
 
 from ._child import STOP, worker_main
+from ._forkserver import SANDBOX_PROCESS_NAME, context
 from ._wire import MalformedReply, decode_reply, send_request
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Worker:
 
     def __init__(self, data: bytes, limits: Limits, *, checks: bool = True,
                  _test_fault: str | None = None) -> None:  # fmt: skip
-        ctx = _context()
+        ctx = context()
         self.limits = limits
         self._conn, child_conn = ctx.Pipe(duplex=True)
         self._process = ctx.Process(
@@ -100,7 +100,9 @@ class Worker:
         message = str(payload.get("message", ""))[:4000]
         kind = payload.get("kind")
         if status == "memory":
-            raise too_big(f"loading it needs more than {self.limits.child_memory_bytes:,} bytes")
+            raise too_big(
+                f"opening it needs more than {self.limits.child_memory_bytes:,} bytes of memory"
+            )
         if status == "refused" and kind == "unsafe":
             raise UnsafeModelError(message)
         if status == "refused" and kind == "file":
@@ -231,7 +233,7 @@ def _refusal_for(stop: Stopped, limits: Limits) -> ModelFileError:
             f"app. {TRUST_HINT}"
         )
     if stop.reason == "memory":
-        return too_big(f"opening it needs more than {limits.child_memory_bytes:,} bytes")
+        return too_big(f"opening it needs more than {limits.child_memory_bytes:,} bytes of memory")
     detail = stop.detail or "no answer"
     return UnsafeModelError(
         f"Opening this file crashed the isolated process that checks it ({detail}). Nothing "

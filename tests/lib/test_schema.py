@@ -8,8 +8,8 @@ import pytest
 
 from lib.metadata import METADATA_ATTR, read_metadata
 from lib.model_info import describe_model
-from lib.safe_load._sandbox import smoke_input
 from lib.schema import MalformedMetadata, ModelMetadata, TrainingSummary
+from lib.worker._smoke import NUMBERS, TEXTS, smoke_failure, smoke_rows
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +87,17 @@ def test_a_model_without_a_record_has_no_warnings(trained):
     assert read_metadata(pipeline).warnings == []
 
 
-def test_the_checker_row_uses_typical_training_values(trained):
-    # The smoke row took a categorical column's first [value, count] pair as its value.
-    pipeline = trained("tips", "ridge").pipeline
-    row = smoke_input(pipeline)
-    day = trained("tips", "ridge").metadata.feature("day")
-    assert row["day"].iloc[0] == day.categories[0][0]
-    assert (
-        row["total_bill"].iloc[0] == trained("tips", "ridge").metadata.feature("total_bill").median
-    )
-    pipeline.predict(row)  # the row is one the model accepts
+def test_the_opening_rows_are_built_by_the_app_not_taken_from_the_file(trained):
+    # The smoke row once took a categorical column's [value, count] pair from the file's own
+    # record; now the rows come from the record's column names and kinds and from values the
+    # app chooses, so a crafted record cannot steer them.
+    result = trained("tips", "ridge")
+    info = describe_model(result.pipeline)
+    rows = smoke_rows(info)
+    assert list(rows.columns) == [feature.name for feature in info.features]
+    assert list(rows["day"]) == list(TEXTS)
+    assert list(rows["total_bill"]) == list(NUMBERS)
+    assert smoke_failure(result.pipeline, info) is None  # the model takes them, probabilities too
 
 
 def test_summaries_keep_the_file_format_for_dates():

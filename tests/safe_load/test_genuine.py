@@ -303,7 +303,7 @@ def test_tree_node_pointing_outside_message() -> None:
 @pytest.mark.parametrize("crash", ["segfault", "abort"])
 def test_sandbox_turns_crash_into_refusal(crash: str, dump) -> None:
     model, _ = build_one("tutorial-linear-regression")
-    with pytest.raises(UnsafeModelError, match="crashed the isolated checker"):
+    with pytest.raises(UnsafeModelError, match="crashed the isolated process"):
         check_in_child(dump(model), Limits(), _test_crash=crash)
 
 
