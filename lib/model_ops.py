@@ -70,6 +70,11 @@ def predict(model: Any, X: pd.DataFrame | np.ndarray, proba: bool = False) -> Re
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     probabilities = np.asarray(model.predict_proba(X), dtype=float) if proba else None
+    if probabilities is not None and probabilities.ndim != 2:
+        raise ValueError(
+            "this model gives probabilities for several targets at once, and the app shows "
+            "models with one target"
+        )
     return {"y": y, "proba": probabilities}
 
 
