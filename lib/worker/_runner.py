@@ -102,7 +102,7 @@ class SandboxedRunner:
         # The first failure is the cause: calls queued behind it find the worker this stops.
         if self.failure is None:
             self.failure = _message(reason, detail, DOING.get(op, "running"), self.limits)
-        log.warning("model worker stopped (%s %s) while running %s", reason, detail, op)
+        log.warning("model worker stopped (%s) while running %s", f"{reason} {detail}".strip(), op)
         self._worker.stop()
         return ModelStopped(self.failure)
 
