@@ -17,13 +17,16 @@ from typing import Any
 from lib.errors import UnsafeModelError, UserError
 from lib.safe_load import Limits
 
-from ._confine import confine
+from ._confine import confine, worker_readable_paths
 from ._wire import encode_reply, receive_request
 
 STOP = "stop"
 # Test-only faults, reachable only through ``Worker(..., _test_fault=...)``, on the first
 # request: "crash" (SIGSEGV), "hang", "spin" (burns CPU), "memory", "garbage" (a malformed
-# reply); or while opening: "crash_on_open", "abort_on_open", "hang_on_open", "memory_on_open".
+# reply), "exfiltrate" (the request fails with the start of the repository's README.md as its
+# error message, as a worker taken over would send a secret back, or with the name of the
+# error that stopped it reading); or while opening: "crash_on_open", "abort_on_open",
+# "hang_on_open", "memory_on_open".
 OPENING = "_on_open"
 
 
@@ -31,7 +34,13 @@ def worker_main(conn: Connection, data: bytes, limits: Limits, checks: bool,
                 test_fault: str | None) -> None:  # fmt: skip
     """Entry point of a worker process (``checks=False`` skips the loader's model checks:
     tests use it to reach compiled code with models the checks would refuse)."""
-    confinement = confine(keep_fds=[conn.fileno()], memory_bytes=int(limits.child_memory_bytes))
+    # Reads are confined too: only Python, the app's lib/ and system libraries stay readable,
+    # so a worker taken over cannot send back the app's secrets or other people's models.
+    confinement = confine(
+        keep_fds=[conn.fileno()],
+        memory_bytes=int(limits.child_memory_bytes),
+        readable=worker_readable_paths(),
+    )
     warnings.simplefilter("ignore")
     logging.disable(logging.CRITICAL)
     if test_fault and test_fault.endswith(OPENING):
@@ -133,4 +142,14 @@ def _fault(kind: str, conn: Connection | None = None) -> None:
         np.ones(1 << 40, dtype=np.uint8)
     elif kind == "garbage" and conn is not None:
         conn.send_bytes(b"\xff" * 64)
+    elif kind == "exfiltrate":
+        import lib
+
+        root = os.path.dirname(os.path.dirname(os.path.realpath(lib.__file__ or "")))
+        try:
+            with open(os.path.join(root, "README.md")) as f:
+                text = f.read(200)
+        except OSError as error:
+            text = f"could not read: {type(error).__name__}"
+        raise ValueError(text)
     os.abort()

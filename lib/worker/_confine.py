@@ -5,8 +5,9 @@ forkserver forks it. It assumes the model it will load may run arbitrary native 
 memory corruption in compiled code), so everything it sets up is enforced by the kernel, not by
 Python: a new session, /dev/null stdio and no inherited descriptors but the kept ones, resource
 limits, no capabilities, ``no_new_privs``, a Landlock domain and a seccomp filter (libseccomp
-through ctypes). The filter is a deny-list over a default of "allow", so the worker keeps reading
-files, importing modules lazily and starting threads (OpenMP, OpenBLAS) as before.
+through ctypes). The filter is a deny-list over a default of "allow", so the worker keeps importing
+modules lazily and starting threads (OpenMP, OpenBLAS) as before; given ``readable`` paths,
+Landlock lets it read files only beneath them (``worker_readable_paths`` for a model worker).
 
 ``describe()`` lists exactly what is blocked and what is not; the README's security model quotes
 it. ``confine`` returns a ``Confinement`` saying which layers it applied and which it could not
@@ -25,9 +26,11 @@ import logging
 import os
 import platform
 import resource
+import stat
 import termios
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +67,23 @@ def mapped_bytes() -> int:
 
 
 def confine(
-    *, keep_fds: Sequence[int], memory_bytes: int, cpu_seconds_total: int | None = None
+    *,
+    keep_fds: Sequence[int],
+    memory_bytes: int,
+    cpu_seconds_total: int | None = None,
+    readable: Sequence[str] | None = None,
 ) -> Confinement:
     """Confine this process for good; call it first thing in a freshly forked worker.
 
     ``keep_fds`` stay open (the channel to the server; not 0, 1 or 2, which become /dev/null);
     every other descriptor is closed. ``memory_bytes`` is how much address space the process may
     add to what it has mapped now; ``cpu_seconds_total`` caps its CPU time for its whole life
-    (SIGKILL when reached). Raises (and so leaves nothing half-trusted running) if the process
-    has other threads, a limit cannot be set or a stray descriptor cannot be closed; a missing
-    libseccomp or kernel feature is reported in ``not_applied`` and logged instead.
+    (SIGKILL when reached). With ``readable`` (directories and files, see
+    ``worker_readable_paths``), Landlock also denies reading files and listing directories
+    anywhere but beneath them; paths that do not exist are skipped. Raises (and so leaves
+    nothing half-trusted running) if the process has other threads, a limit cannot be set or a
+    stray descriptor cannot be closed; a missing libseccomp or kernel feature is reported in
+    ``not_applied`` and logged instead.
     """
     keep = sorted({int(fd) for fd in keep_fds})
     if any(fd < 3 for fd in keep):
@@ -99,7 +109,7 @@ def confine(
         applied.append("no_new_privs is set: nothing it runs can gain privileges")
     else:
         not_applied.append("no_new_privs could not be set")
-    _landlock(applied, not_applied)
+    _landlock(applied, not_applied, readable)
     if seccomp_lib is not None:
         _seccomp(seccomp_lib, pid, applied, not_applied)
     _use_thread_locks(applied)
@@ -107,6 +117,99 @@ def confine(
     for line in not_applied:
         log.warning("worker confinement incomplete: %s", line)
     return Confinement(applied=applied, not_applied=not_applied)
+
+
+# What a model worker reads after confine(): found by tracing real worker flows (strace -f -e
+# trace=%file: loading, predicting, permutation importance, partial dependence, lazy imports of
+# scikit-learn and scipy submodules). Besides Python's own files: glibc's and OpenBLAS's CPU
+# count (/sys/devices/system/cpu) and joblib's (loky reads the CPU quota files of cgroup v2
+# or v1). The rest are cheap to allow and harmless: the loader's files, time zones, /dev/null
+# and /dev/urandom, and the process's own /proc entries.
+_SYSTEM_READABLE = (
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    "/usr/local/lib",
+    "/etc/ld.so.cache",
+    "/usr/share/zoneinfo",
+    "/etc/localtime",
+    "/dev/null",
+    "/dev/urandom",
+    "/proc/self",  # also holds /proc/thread-self's targets
+    "/sys/devices/system/cpu",
+    "/sys/fs/cgroup/cpu.max",
+    "/sys/fs/cgroup/cpu/cpu.cfs_quota_us",
+    "/sys/fs/cgroup/cpu/cpu.cfs_period_us",
+)
+
+
+def worker_readable_paths() -> list[str]:
+    """The paths a model worker may read beneath, for ``confine(readable=...)``; call it in
+    the worker itself (``/proc/self`` is kept as a name).
+
+    The Python installation and its environment (``sys.prefix``, ``sys.base_prefix``, the exec
+    prefixes and every existing ``sys.path`` entry), the app's own package (``lib/`` only), the
+    directories of the shared libraries mapped now, and ``_SYSTEM_READABLE``. Nothing that
+    holds the project root (so not its ``saved_models/`` or ``.streamlit/``), the model
+    library, or the home directory (``~/.aws`` and the like) is allowed, even when it is on
+    ``sys.path`` (``PYTHONPATH=.``, the script's directory, ``""``); nor anything inside the
+    library or ``.streamlit/``.
+    """
+    import sys
+
+    import lib
+
+    package = os.path.dirname(os.path.realpath(lib.__file__ or ""))
+    root = os.path.dirname(package)
+    library = os.environ.get("MODEL_STUDIO_LIBRARY") or os.path.join(root, "saved_models")
+    library = os.path.realpath(os.path.expanduser(library))
+    protected = [root, library, os.path.realpath(os.path.expanduser("~"))]
+    secret = [library, os.path.join(root, ".streamlit")]
+
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    candidates = [*prefixes, *(entry or os.getcwd() for entry in sys.path), package]
+    candidates += _shared_library_dirs()
+    chosen: list[str] = []
+    for candidate in candidates:
+        path = os.path.realpath(candidate)
+        if not os.path.exists(path) or path in chosen:
+            continue
+        if any(_within(p, path) for p in protected) or any(_within(path, s) for s in secret):
+            continue
+        chosen.append(path)
+    chosen += [path for path in _SYSTEM_READABLE if os.path.exists(path)]
+    return _outermost(chosen)
+
+
+def _within(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or lies beneath it (both resolved)."""
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """``paths`` without those beneath another of them (a rule covers everything beneath)."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(_within(path, outer) for outer in kept):
+            kept.append(path)
+    return kept
+
+
+def _shared_library_dirs() -> list[str]:
+    """The directories of the shared libraries this process has mapped (from /proc/self/maps),
+    so that one loaded from an unusual place can be loaded again (dlopen reopens by name)."""
+    try:
+        with open("/proc/self/maps") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    dirs = set()
+    for line in lines:
+        fields = line.split(maxsplit=5)
+        if len(fields) == 6 and fields[5].startswith("/") and ".so" in fields[5]:
+            dirs.add(os.path.dirname(fields[5]))
+    return sorted(dirs)
 
 
 # ---- 1. session ---------------------------------------------------------------------------------
@@ -276,11 +379,15 @@ def _set_no_new_privs() -> bool:
 
 # Landlock's syscall numbers are the same on every architecture but alpha and mips.
 _SYS_LANDLOCK_CREATE_RULESET = 444
+_SYS_LANDLOCK_ADD_RULE = 445
 _SYS_LANDLOCK_RESTRICT_SELF = 446
 _LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
 # handled_access_fs (ABI 1) ...
 _FS_EXECUTE = 1 << 0
 _FS_WRITE_FILE = 1 << 1
+_FS_READ_FILE = 1 << 2
+_FS_READ_DIR = 1 << 3
 _FS_REMOVE_DIR = 1 << 4
 _FS_REMOVE_FILE = 1 << 5
 _FS_MAKE_ALL = sum(1 << bit for bit in range(6, 13))  # char, dir, reg, sock, fifo, block, sym
@@ -299,14 +406,25 @@ class _LandlockRulesetAttr(ctypes.Structure):
     ]
 
 
-def _landlock(applied: list[str], not_applied: list[str]) -> None:
-    """A Landlock domain with no rules: every handled access is denied everywhere. Reads are
-    not handled, so they stay allowed. Being in a domain also stops ptrace-style access
-    (/proc/<pid>/mem, environ, maps, fd/<n>) to processes outside it, which is what protects a
-    non-root server's processes from a worker of the same user. (A worker that kept root's
-    capabilities could still read environ and maps in our tests; they are dropped first.)
-    Signal scoping needs ABI 6 (Linux 6.12); before that the seccomp filter alone keeps
-    signals in."""
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct landlock_path_beneath_attr is packed: 12 bytes
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _landlock(
+    applied: list[str], not_applied: list[str], readable: Sequence[str] | None = None
+) -> None:
+    """A Landlock domain that denies every handled access everywhere, except reading beneath
+    ``readable`` when it is given (without it, reads are not handled and stay allowed).
+    Being in a domain also stops ptrace-style access (/proc/<pid>/mem, environ, maps, fd/<n>)
+    to processes outside it, which is what protects a non-root server's processes from a
+    worker of the same user. (A worker that kept root's capabilities could still read environ
+    and maps in our tests; they are dropped first.) Signal scoping needs ABI 6 (Linux 6.12);
+    before that the seccomp filter alone keeps signals in.
+
+    Execution stays denied everywhere: Landlock's EXECUTE right governs execve only, not
+    mmap(PROT_EXEC), so shared libraries still load (lazy imports of extension modules work
+    under this domain), as long as their files may be read."""
     if _MACHINE.startswith(("alpha", "mips")):
         not_applied.append(f"no Landlock: syscall numbers unknown on {_MACHINE}")
         return
@@ -325,6 +443,8 @@ def _landlock(applied: list[str], not_applied: list[str]) -> None:
     attr = _LandlockRulesetAttr()
     attr.handled_access_fs = _FS_EXECUTE | _FS_WRITE_FILE | _FS_REMOVE_DIR | _FS_REMOVE_FILE
     attr.handled_access_fs |= _FS_MAKE_ALL
+    if readable is not None:
+        attr.handled_access_fs |= _FS_READ_FILE | _FS_READ_DIR
     size = 8
     if abi >= 2:
         attr.handled_access_fs |= _FS_REFER
@@ -347,7 +467,10 @@ def _landlock(applied: list[str], not_applied: list[str]) -> None:
     if ruleset < 0:
         not_applied.append(f"no Landlock: creating the ruleset failed ({_errno_text()})")
         return
+    allowed = 0
     try:
+        for path in readable or ():
+            allowed += _allow_reading(syscall, ruleset, path)
         done = syscall(
             ctypes.c_long(_SYS_LANDLOCK_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)
         )
@@ -357,6 +480,8 @@ def _landlock(applied: list[str], not_applied: list[str]) -> None:
     finally:
         os.close(ruleset)
     what = ["file writes, deletes and creation", "execution", "access to other processes"]
+    if readable is not None:
+        what.insert(0, f"reading files and listing directories outside {allowed} allowed paths")
     if abi >= 4:
         what.append("TCP bind and connect")
     if abi >= 5:
@@ -364,6 +489,42 @@ def _landlock(applied: list[str], not_applied: list[str]) -> None:
     if abi >= 6:
         what.append("signals to and abstract sockets of processes outside it")
     applied.append(f"Landlock (ABI {abi}) denies " + ", ".join(what))
+
+
+# Descriptors that keep procfs rules' dentries alive for the process's life (see below).
+_PINNED: list[int] = []
+
+
+def _allow_reading(syscall: Any, ruleset: int, path: str) -> int:
+    """Add a rule allowing reads beneath ``path`` (a file: reading it); 1 if added, else 0
+    (a path that does not exist or cannot be opened is skipped: nothing more is readable)."""
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    keep = False
+    try:
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        rule = _PathBeneathAttr(_FS_READ_FILE | (_FS_READ_DIR if is_dir else 0), fd)
+        added = syscall(
+            ctypes.c_long(_SYS_LANDLOCK_ADD_RULE),
+            ctypes.c_int(ruleset),
+            ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+            ctypes.byref(rule),
+            ctypes.c_uint32(0),
+        )
+        if added != 0:
+            log.warning("cannot allow reading %s: %s", path, _errno_text())
+            return 0
+        # A rule holds the inode. procfs makes a new inode whenever it looks a name up again
+        # after the dentry was dropped (memory pressure): an open descriptor keeps it.
+        keep = os.path.realpath(path).startswith("/proc/")
+        return 1
+    finally:
+        if keep:
+            _PINNED.append(fd)
+        else:
+            os.close(fd)
 
 
 def _errno_text() -> str:
@@ -829,6 +990,12 @@ _BLOCKED = [
     "and changing modes, owners, timestamps, extended attributes or inode flags. RLIMIT_FSIZE "
     "is 0, so no file can grow even through a descriptor opened for writing earlier, and a "
     "Landlock domain (where the kernel has it) denies the same writes by path, independently.",
+    "Reading files outside the readable paths given to confine() (a model worker's are "
+    "worker_readable_paths), where the kernel has Landlock: opening a file to read it or "
+    "listing a directory fails with PermissionError, so the project root (saved_models/, "
+    ".streamlit/secrets.toml), the model library, the home directory (~/.aws and the like), "
+    "/etc and other processes' /proc entries cannot be read. Following a link (/proc/self/root, "
+    "/proc/self/cwd, a symlink) does not help: Landlock checks where the file really is.",
     "The network and local IPC: creating a socket of any family (IP, Unix, netlink, packet, "
     "...), socketpair, connect, bind, listen, accept, sendto with an address, sendmsg and "
     "sendmmsg (so a kept socket cannot send elsewhere or pass descriptors); io_uring; System V "
@@ -875,10 +1042,15 @@ _BLOCKED = [
 ]
 
 _NOT_BLOCKED = [
-    "Reading any file or directory the server's user may read (file permissions still apply; "
-    "a root server's worker reads as uid 0 without CAP_DAC_OVERRIDE), for example the app's "
-    "code, libraries, saved models, configuration and any key files readable by that user, "
-    "and world-readable /proc and /sys files such as other processes' command lines.",
+    "Reading what a worker needs, when confine() is given readable paths (a model worker is, "
+    "see worker_readable_paths): the Python installation and its environment (sys.prefix, "
+    "sys.base_prefix and the existing sys.path entries but those holding the project root or "
+    "the home directory), the app's lib/ package, the shared-library directories (/usr/lib, "
+    "/lib, /lib64, /usr/lib64, /usr/local/lib and those of the libraries it has mapped), "
+    "/etc/ld.so.cache, time zones, /dev/null, /dev/urandom, its own /proc/self, "
+    "/sys/devices/system/cpu and the cgroup CPU quota files; file permissions still apply. "
+    "Without Landlock (Linux before 5.13, or not enabled), or without readable, it can read "
+    "any file the server's user may read.",
     "Everything already in its memory: it is forked from the forkserver, so it holds that "
     "process's environment variables (including any secrets in them) and whatever its "
     "imported modules loaded, plus whatever the server sends it.",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lib.worker._confine import address_space_cap, confine, describe
+from lib.worker._confine import address_space_cap, confine, describe, worker_readable_paths
 
 MEMORY = 2 << 30  # the memory_bytes every child confines itself with
 # Which of the kernel-enforced layers a child applies: each must hold on its own where it can,
@@ -104,7 +104,10 @@ def _child(probe: str, sender: Any, params: dict[str, Any]) -> None:
         params.update(_BEFORE[before]())
     try:
         keep = [sender.fileno(), *params.pop("_also_keep", [])]
-        conf = confine(keep_fds=keep, memory_bytes=MEMORY, **params.pop("_kw", {}))
+        kw = params.pop("_kw", {})
+        if "_also_read" in params:  # the worker's own list, computed here as the worker does
+            kw["readable"] = [*worker_readable_paths(), *params.pop("_also_read")]
+        conf = confine(keep_fds=keep, memory_bytes=MEMORY, **kw)
         report: dict[str, Any] = {"confinement": asdict(conf)}
         report["result"] = _PROBES[probe](**params)
     except BaseException as exc:
@@ -470,6 +473,39 @@ def _probe_channel(ends: list[int]) -> dict[str, str]:
     return result
 
 
+def _probe_read(paths: dict[str, str]) -> dict[str, str]:
+    """Read each file, or list each directory (a name ending in "/")."""
+
+    def read(path: str) -> None:
+        if path.endswith("/"):
+            os.listdir(path)
+        else:
+            with open(path, "rb") as f:
+                f.read(1)
+
+    return {name: _outcome(lambda path=path: read(path)) for name, path in paths.items()}
+
+
+def _probe_lazy_imports() -> dict[str, object]:
+    """Modules the forkserver did not preload import after confine, and work."""
+    import numpy as np
+
+    names = ["sklearn.gaussian_process", "sklearn.cluster", "sklearn.manifold", "scipy.signal",
+             "lib.explain"]  # fmt: skip
+    result: dict[str, object] = {"were loaded": [n for n in names if n in sys.modules]}
+    for name in names:
+        result[name] = _outcome(lambda name=name: __import__(name))
+    from scipy.signal import medfilt
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    X = np.linspace(0, 1, 20).reshape(-1, 1)
+    result["gp"] = _outcome(lambda: GaussianProcessRegressor().fit(X, X.ravel()).predict(X))
+    result["medfilt"] = medfilt([1.0, 9.0, 1.0]).tolist()
+    result["timezone"] = _outcome(lambda: __import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    result["cpu_count"] = _outcome(lambda: __import__("joblib").cpu_count())
+    return result
+
+
 def _probe_spin() -> dict[str, str]:
     while True:
         pass
@@ -564,6 +600,8 @@ _PROBES: dict[str, Callable[..., Any]] = {
     "descriptors": _probe_descriptors,
     "locks": _probe_locks,
     "channel": _probe_channel,
+    "read": _probe_read,
+    "lazy_imports": _probe_lazy_imports,
     "spin": _probe_spin,
     "nothing": _probe_nothing,
 }
@@ -617,6 +655,94 @@ def test_files_cannot_be_removed_renamed_or_linked(tmp_path, layers):
     assert result == dict.fromkeys(result, "PermissionError")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.txt"]
     assert path.read_text() == "original"
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+READS = "reading files and listing directories outside"
+
+
+def _read_targets(tmp_path: Any) -> dict[str, str]:
+    """An allowed directory, a directory outside, and a fake project root beside them with the
+    app's secrets and saved models; the real repository's files too."""
+    allowed, outside, project = (tmp_path / name for name in ("allowed", "outside", "project"))
+    for directory in (allowed, outside, project / "saved_models", project / ".streamlit"):
+        directory.mkdir(parents=True)
+    (allowed / "data.txt").write_text("fine")
+    (outside / "other.txt").write_text("private")
+    (project / "saved_models" / "someone.skops").write_bytes(b"model")
+    (project / ".streamlit" / "secrets.toml").write_text('client_secret = "s3cret"')
+    return {
+        "allowed file": str(allowed / "data.txt"),
+        "allowed dir": f"{allowed}/",
+        "outside file": str(outside / "other.txt"),
+        "outside dir": f"{outside}/",
+        "secrets": str(project / ".streamlit" / "secrets.toml"),
+        "saved model": str(project / "saved_models" / "someone.skops"),
+        "saved models dir": f"{project / 'saved_models'}/",
+        "project dir": f"{project}/",
+        "repo README": os.path.join(REPO, "README.md"),
+        "repo root": f"{REPO}/",
+        "etc passwd": "/etc/passwd",
+        "init cmdline": "/proc/1/cmdline",
+        "README via root link": f"/proc/self/root{REPO}/README.md",
+        "README via cwd link": "/proc/self/cwd/README.md",
+        "repo lib": os.path.join(REPO, "lib", "__init__.py"),
+        "stdlib": os.path.join(os.path.dirname(os.__file__), "os.py"),
+        "own status": "/proc/self/status",
+        "cpu online": "/sys/devices/system/cpu/online",
+    }
+
+
+ALWAYS_READABLE = ("allowed file", "allowed dir", "repo lib", "stdlib", "own status", "cpu online")
+
+
+@pytest.mark.parametrize("layers", [ALL, LANDLOCK_ALONE])
+def test_only_the_allowed_paths_can_be_read(tmp_path, layers):
+    paths = _read_targets(tmp_path)
+
+    result = confined(
+        "read", layers, needs=READS, paths=paths, _also_read=[str(tmp_path / "allowed")]
+    )
+
+    for name in ALWAYS_READABLE:
+        assert result.pop(name) == "ok", name
+    assert result == dict.fromkeys(paths.keys() - set(ALWAYS_READABLE), "PermissionError")
+
+
+def test_without_readable_everything_can_still_be_read(tmp_path):
+    paths = _read_targets(tmp_path)
+
+    result = confined("read", paths=paths)  # so the test above would notice a missing rule
+
+    assert result == dict.fromkeys(paths, "ok")
+
+
+def test_modules_not_preloaded_import_and_run_with_reads_confined():
+    result = confined("lazy_imports", needs=READS, _also_read=[])
+
+    assert result.pop("were loaded") == []  # so each import ran under the domain
+    assert result.pop("medfilt") == [1.0, 1.0, 1.0]
+    assert result == dict.fromkeys(result, "ok")
+
+
+def test_the_worker_may_not_read_the_project_root_or_what_holds_it(monkeypatch, tmp_path):
+    home = os.path.expanduser("~")
+    library = tmp_path / "library"
+    library.mkdir()
+    monkeypatch.setenv("MODEL_STUDIO_LIBRARY", str(library))
+    monkeypatch.chdir(REPO)
+    entries = ["", REPO, os.path.dirname(REPO), "/", home, str(library), f"{REPO}/.streamlit"]
+    monkeypatch.setattr(sys, "path", [*entries, *sys.path])
+
+    paths = worker_readable_paths()
+
+    assert os.path.join(REPO, "lib") in paths
+    stdlib = os.path.realpath(os.__file__)
+    assert any(stdlib.startswith(os.path.realpath(path) + "/") for path in paths), paths
+    for path in paths:
+        for private in (REPO, home, str(library), os.path.join(REPO, "saved_models")):
+            assert not (private + "/").startswith(path.rstrip("/") + "/"), (path, private)
+        assert not path.startswith((str(library), os.path.join(REPO, ".streamlit")))
 
 
 @pytest.mark.parametrize("layers", [ALL, SECCOMP_ALONE])
@@ -859,5 +985,6 @@ def test_describe_says_what_is_and_is_not_blocked():
     lines = describe()
 
     assert any(line.startswith("Blocked: Writing files") for line in lines)
-    assert any(line.startswith("Not blocked: Reading any file") for line in lines)
+    assert any(line.startswith("Blocked: Reading files outside") for line in lines)
+    assert any(line.startswith("Not blocked: Reading what a worker needs") for line in lines)
     assert all(line.startswith(("Blocked: ", "Not blocked: ")) for line in lines)

@@ -223,3 +223,24 @@ def test_callers_queued_on_a_failing_worker_are_told_its_first_failure(iris):
     assert failing.failure is not None and "needed more than 536,870,912 bytes" in failing.failure
     assert all(message == failing.failure for message in messages), messages
     assert not _alive(failing.pid)
+
+
+def test_a_worker_cannot_send_back_a_file_of_the_project(iris):
+    if not _landlock_available():
+        pytest.skip("this kernel has no Landlock: reads cannot be confined")
+    _, data, frame = iris
+    runner = SandboxedRunner(data, QUICK, _test_fault="exfiltrate")
+
+    # The worker tries to read the repository's README.md and fails the request with what it
+    # read as the error message, which comes back to the page as is.
+    with pytest.raises(ValueError, match=r"^could not read: PermissionError$"):
+        runner.run("predict", X=frame.drop(columns=["species"]).head(2))
+    runner.close()
+
+
+def _landlock_available() -> bool:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc.syscall(ctypes.c_long(444), None, ctypes.c_size_t(0), ctypes.c_uint32(1)) >= 1
