@@ -94,7 +94,8 @@ def confined(
 def _child(probe: str, sender: Any, params: dict[str, Any]) -> None:
     from lib.worker import _confine
 
-    for layer in params.pop("_without", ()):  # this child is thrown away: patch freely
+    # Patched where confine() looks the layers up. This child is thrown away: patch freely.
+    for layer in params.pop("_without", ()):
         name = {"capabilities": "_drop_capabilities", "landlock": "_landlock"}.get(
             layer, "_seccomp"
         )
@@ -879,7 +880,7 @@ def test_only_the_ioctls_python_needs_are_allowed():
 
 
 def test_the_ioctl_prefixes_cover_every_other_request_once():
-    from lib.worker._confine import IOCTLS_ALLOWED, _prefixes_outside
+    from lib.worker._confine._syscall_rules import IOCTLS_ALLOWED, _prefixes_outside
 
     allowed = set(IOCTLS_ALLOWED.values())
     pairs = _prefixes_outside(allowed)
