@@ -246,9 +246,17 @@ def _probe_signals(server_pid: int) -> dict[str, str]:
         "pthread_kill self": _outcome(lambda: signal.pthread_kill(threading.get_ident(), 0)),
         "F_SETOWN server": _outcome(lambda: fcntl.fcntl(read_fd, fcntl.F_SETOWN, server_pid)),
         "F_SETOWN self": _outcome(lambda: fcntl.fcntl(read_fd, fcntl.F_SETOWN, os.getpid())),
-        "renice server": _outcome(lambda: os.setpriority(os.PRIO_PROCESS, server_pid, 19)),
+        # Asking for what the server already has: the filter refuses by target, and the
+        # unconfined control run must not renice or pin the test process itself.
+        "renice server": _outcome(
+            lambda: os.setpriority(
+                os.PRIO_PROCESS, server_pid, os.getpriority(os.PRIO_PROCESS, server_pid)
+            )
+        ),
         "renice self": _outcome(lambda: os.setpriority(os.PRIO_PROCESS, 0, 1)),
-        "pin server": _outcome(lambda: os.sched_setaffinity(server_pid, {0})),
+        "pin server": _outcome(
+            lambda: os.sched_setaffinity(server_pid, os.sched_getaffinity(server_pid))
+        ),
         "pin self": _outcome(lambda: os.sched_setaffinity(0, os.sched_getaffinity(0))),
         "own session": str(os.getsid(0) == os.getpid() == os.getpgid(0)),
         "setsid": _outcome(os.setsid),
