@@ -47,6 +47,7 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/overhead.py --rounds 5
 	$(PY) bench/safe_load.py
+	$(PY) bench/worker.py
 
 screenshots: $(VENV)/.dev browser
 	$(PY) scripts/screenshots.py
