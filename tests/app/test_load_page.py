@@ -89,3 +89,26 @@ def test_load_from_library(at, tips_model):
     at.button(key=_state.LOAD_LIBRARY_BUTTON).click().run()
     no_trouble(at)
     assert at.session_state[_state.MODEL].name == "shared"
+
+
+def test_an_uploaded_model_runs_in_a_worker_that_goes_when_it_is_replaced(at, tips_model):
+    open_load(at)
+    data = dump_model(tips_model.model)
+    upload(at, "first.joblib", data)
+    first = at.session_state[_state.MODEL]
+    assert first.sandboxed and first.model is None and first.file_bytes == data
+    pid = first.runner.pid
+    assert _alive(pid)
+    upload(at, "second.joblib", dump_model(tips_model.model, compression="none"))
+    second = at.session_state[_state.MODEL]
+    assert second.id != first.id and second.runner.pid != pid
+    assert not _alive(pid)  # replacing the model stopped its worker
+    assert "runs in a sandboxed worker process" in texts(at.caption)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
