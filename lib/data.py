@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 
 import pandas as pd
@@ -216,7 +217,10 @@ def sniff_delimiter(sample_text: str) -> str:
 
 def _has_decimal_commas(sample_text: str, delimiter: str) -> bool:
     rows = csv.reader(sample_text.splitlines()[1:50], delimiter=delimiter)
-    return any(_DECIMAL_COMMA.match(field.strip()) for row in rows for field in row)
+    try:
+        return any(_DECIMAL_COMMA.match(field.strip()) for row in rows for field in row)
+    except csv.Error:  # a sample line the csv module refuses (a huge value): no evidence
+        return False
 
 
 def _looks_binary(text: str) -> bool:
@@ -228,7 +232,14 @@ def _looks_binary(text: str) -> bool:
 
 def _refuse_ragged_rows(body: bytes, delimiter: str, encoding: str, filename: str) -> None:
     """Raise a DataError naming the first line whose number of values differs from the header."""
-    line_no, expected, got = _first_ragged_line(body, delimiter, encoding)
+    try:
+        line_no, expected, got = _first_ragged_line(body, delimiter, encoding)
+    except csv.Error as error:  # "field larger than field limit (131072)"
+        log.info("CSV line check failed in %s: %s", filename, error)
+        raise DataError(
+            f"'{filename}' has a value longer than {csv.field_size_limit():,} characters, more "
+            "than a table cell can hold here. Shorten or remove it and try again."
+        ) from None
     if line_no:
         raise DataError(
             f"'{filename}' line {line_no} has {got} values but the header has {expected} "
@@ -263,10 +274,16 @@ def _first_ragged_line(body: bytes, delimiter: str, encoding: str) -> tuple[int,
 # --- other formats ----------------------------------------------------------------------------
 
 
+# What openpyxl raises on a damaged workbook (SyntaxError covers the XML parser's ParseError,
+# zlib.error a corrupt deflate stream).
+_EXCEL_FAILURES = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError,
+                   SyntaxError, zlib.error)  # fmt: skip
+
+
 def _read_excel(data: bytes, filename: str) -> pd.DataFrame:
     return _read_binary(
         lambda: pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl"),
-        (zipfile.BadZipFile, KeyError, ValueError, OSError),
+        _EXCEL_FAILURES,
         f"'{filename}' could not be opened as an Excel workbook; it may be damaged or not an "
         ".xlsx file. Open it in Excel and save it again as .xlsx or .csv.",
     )
@@ -298,6 +315,8 @@ def _read_json(data: bytes, filename: str) -> pd.DataFrame:
         parsed = json.loads(text)
     except json.JSONDecodeError:
         return _read_json_lines(text, filename)
+    except (RecursionError, ValueError) as error:
+        raise _json_beyond_limits(filename, error) from None
     if isinstance(parsed, dict):
         # {"col": [..]} column form, or {"data": [...records...]} wrapping one list of records.
         lists = [value for value in parsed.values() if isinstance(value, list)]
@@ -315,6 +334,20 @@ def _read_json(data: bytes, filename: str) -> pd.DataFrame:
     return frame
 
 
+def _json_beyond_limits(filename: str, error: Exception, line_no: int | None = None) -> DataError:
+    """The refusal for JSON that nests too deeply or holds a number too long to read."""
+    where = f"'{filename}'" + (f" line {line_no}" if line_no else "")
+    log.info("JSON beyond limits in %s: %r", where, error)
+    if isinstance(error, RecursionError):
+        problem = "nests values more deeply than a table can be read from"
+    else:
+        problem = "holds a number with more than 4,300 digits, which cannot be read as a number"
+    return DataError(
+        f"{where} {problem}. Flatten the records to one value per column, or export the "
+        "table again as CSV."
+    )
+
+
 def _read_json_lines(text: str, filename: str) -> pd.DataFrame:
     records = []
     for line_no, line in enumerate(text.splitlines(), start=1):
@@ -327,6 +360,8 @@ def _read_json_lines(text: str, filename: str) -> pd.DataFrame:
                 f"'{filename}' line {line_no} is not valid JSON. Fix that line, or export the "
                 "table again as CSV."
             ) from None
+        except (RecursionError, ValueError) as error:
+            raise _json_beyond_limits(filename, error, line_no) from None
         if not isinstance(record, dict):
             raise DataError(
                 f"'{filename}' line {line_no} is not a record ({{...}}). JSON lines files need "

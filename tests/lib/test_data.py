@@ -291,3 +291,22 @@ def test_rows_with_too_few_or_too_many_values_name_the_line(body, line):
     # A short row must not be padded with empty cells silently: it usually means a broken line.
     with pytest.raises(DataError, match=f"line {line} "):
         read_table(body, "ragged.csv")
+
+
+# --- files beyond what the readers take: a plain DataError, never a library exception -------
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nests values more deeply"),
+        ("long.json", b'[{"a": ' + b"9" * 5_000 + b"}]", "more than 4,300 digits"),
+        ("long_lines.json", b'{"a": 1}\n{"a": ' + b"9" * 5_000 + b"}\n", "line 2 holds a number"),
+        ("deep_lines.json", b'{"a": 1}\n{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
+         "line 2 nests values"),
+        ("field.csv", b"a,b,c\n" + b"x" * 200_000 + b",1,\n2,3,4\n", "longer than 131,072"),
+    ],
+)  # fmt: skip
+def test_files_beyond_the_readers_limits_are_plain_refusals(name, data, says):
+    with pytest.raises(DataError, match=says):
+        read_table(data, name)
