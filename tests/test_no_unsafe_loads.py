@@ -70,3 +70,18 @@ def test_the_check_finds_an_unsafe_call(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import joblib\nfrom pickle import loads\njoblib.load(p)\nloads(b)\n")
     assert unsafe_calls(sample) == [3, 4]
+
+
+def test_only_the_worker_reads_requests():
+    """The sanctioned unpickling runs only in a worker's request loop, on what the web process
+    sent; no other code calls it (so no uploaded or stored file's bytes can reach it)."""
+    callers = []
+    for path in APP_CODE:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "receive_request":
+                    callers.append(path.relative_to(ROOT).as_posix())
+    assert callers == ["lib/worker/_child.py"], callers

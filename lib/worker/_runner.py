@@ -108,7 +108,7 @@ class SandboxedRunner:
 
     def _reply_bound(self, kwargs: dict[str, Any]) -> int:
         rows = len(kwargs["X"]) if "X" in kwargs else 0
-        classes = len(self.info.classes or []) if hasattr(self, "info") else 0
+        classes = len(self.info.classes or [])
         return 64 * MIB + rows * (8 * (classes + 4) + 256)
 
     def close(self) -> None:
