@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import data
 from lib.data import read_table
 from lib.errors import DataError, UserError
 
@@ -237,8 +236,8 @@ def test_one_column_when_two_are_needed():
 
 
 def test_too_large(monkeypatch):
-    monkeypatch.setattr(data, "MAX_TABLE_BYTES", 1000)
-    message = _error(b"a,b\n" + b"1,2\n" * 500, "huge.csv")
+    monkeypatch.setenv("MODEL_STUDIO_MAX_TABLE_MB", "1")
+    message = _error(b"a,b\n" + b"1,2\n" * 300_000, "huge.csv")
     assert "limit" in message and "Parquet" in message
     assert read_table(b"a,b\n1,2\n", "small.csv").shape == (1, 2)
 

@@ -1,0 +1,99 @@
+"""Reading a person's table from uploaded bytes.
+
+``read_table`` turns the bytes of a CSV/TSV/TXT, Excel ``.xlsx``, Parquet or JSON file into a
+``pandas.DataFrame``, or raises a ``DataError`` that says what is wrong and what to do. Each
+format has its own module (``_text``, ``_excel``, ``_parquet``, ``_json``); each checks what the
+file declares against ``TableLimits`` before it allocates for it (``_limits``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lib.errors import DataError
+
+from ._excel import read_excel
+from ._json import read_json
+from ._limits import TableLimits, over_limit
+from ._parquet import read_parquet
+from ._text import read_text, sniff_delimiter
+from ._tidy import clean_columns
+
+__all__ = ["TABLE_EXTENSIONS", "TableLimits", "read_table", "sniff_delimiter"]
+
+TABLE_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl")
+_READERS = {"csv": read_text, "xlsx": read_excel, "parquet": read_parquet, "json": read_json}
+_SAMPLE_BYTES = 256 * 1024
+
+
+def read_table(data: bytes, filename: str, *, min_columns: int = 1,
+               limits: TableLimits | None = None) -> pd.DataFrame:  # fmt: skip
+    """Read an uploaded table.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's contents.
+    filename : str
+        The name it was uploaded under; its extension picks the reader (content sniffing
+        decides when the extension is unknown).
+    min_columns : int
+        Fewest columns the caller can use (2 to train: a target and a feature).
+    limits : TableLimits, optional
+        Caps on what the file may declare; ``TableLimits.from_env()`` when not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, unique string column names, at least one row.
+    """
+    limits = limits or TableLimits.from_env()
+    if len(data) > limits.max_upload_bytes:
+        raise over_limit(
+            filename, "is too large to upload", f"{len(data) / 1e6:,.0f} MB", "max_upload_mb",
+            f"{limits.max_upload_bytes / 1e6:,.0f} MB",
+            "Upload a sample of the rows, or save it as Parquet, which is much smaller.",
+        )  # fmt: skip
+    if not data[:_SAMPLE_BYTES].strip() and not data.strip():
+        raise DataError(f"'{filename}' is empty. Choose a file that holds a table.")
+
+    frame = _READERS[_file_kind(data, filename)](data, filename, limits)
+
+    frame = clean_columns(frame)
+    if frame.shape[1] == 0:
+        raise DataError(f"'{filename}' has no columns. Check that it is a table.")
+    if len(frame) == 0:
+        raise DataError(f"'{filename}' has a header but no rows. Add at least a few rows of data.")
+    if frame.shape[1] < min_columns:
+        raise DataError(
+            f"'{filename}' has only one column ('{frame.columns[0]}'). To train a model you need "
+            "a column to predict and at least one column to predict it from. If your file "
+            "separates values with something other than a comma, semicolon, tab or |, save it "
+            "again as CSV."
+        )
+    return frame
+
+
+def _file_kind(data: bytes, filename: str) -> str:
+    """Pick the reader from the extension, or from magic bytes when the extension says nothing."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext in ("csv", "tsv", "txt"):
+        return "csv"
+    if ext == "xlsx":
+        return "xlsx"
+    if ext in ("parquet", "pq"):
+        return "parquet"
+    if ext in ("json", "jsonl", "ndjson"):
+        return "json"
+    if ext in ("xls", "xlsm", "xlsb", "ods"):
+        raise DataError(
+            f"'{filename}' is an old or macro Excel format this app cannot read. Open it in "
+            "Excel and save it as .xlsx or .csv."
+        )
+    if data[:4] == b"PAR1":
+        return "parquet"
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    return "csv"
