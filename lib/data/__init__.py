@@ -26,8 +26,14 @@ _READERS = {"csv": read_text, "xlsx": read_excel, "parquet": read_parquet, "json
 _SAMPLE_BYTES = 256 * 1024
 
 
-def read_table(data: bytes, filename: str, *, min_columns: int = 1,
-               limits: TableLimits | None = None) -> pd.DataFrame:  # fmt: skip
+def read_table(
+    data: bytes,
+    filename: str,
+    *,
+    min_columns: int = 1,
+    limits: TableLimits | None = None,
+    path: str | None = None,
+) -> pd.DataFrame:
     """Read an uploaded table.
 
     Parameters
@@ -41,6 +47,9 @@ def read_table(data: bytes, filename: str, *, min_columns: int = 1,
         Fewest columns the caller can use (2 to train: a target and a feature).
     limits : TableLimits, optional
         Caps on what the file may declare; ``TableLimits.from_env()`` when not given.
+    path : str, optional
+        A file holding exactly ``data``, for the CSV parser (which reads a file fastest);
+        without it, one is written when needed.
 
     Returns
     -------
@@ -57,7 +66,11 @@ def read_table(data: bytes, filename: str, *, min_columns: int = 1,
     if not data[:_SAMPLE_BYTES].strip() and not data.strip():
         raise DataError(f"'{filename}' is empty. Choose a file that holds a table.")
 
-    frame = _READERS[_file_kind(data, filename)](data, filename, limits)
+    kind = _file_kind(data, filename)
+    if kind == "csv":
+        frame = read_text(data, filename, limits, path)
+    else:
+        frame = _READERS[kind](data, filename, limits)
 
     frame = clean_columns(frame)
     if frame.shape[1] == 0:

@@ -12,18 +12,15 @@ import contextlib
 import csv
 import io
 import logging
-import os
 import re
-import shutil
-import tempfile
 import warnings
-from collections.abc import Iterator
 
 import pandas as pd
 
 from lib.errors import DataError
 
-from ._limits import TableLimits
+from ._limits import TableLimits, over_limit
+from ._spool import spooled
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +32,10 @@ _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-def read_text(data: bytes, filename: str, limits: TableLimits) -> pd.DataFrame:
-    """The table in delimited text ``data`` (see the module docstring)."""
+def read_text(data: bytes, filename: str, limits: TableLimits,
+              path: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """The table in delimited text ``data`` (see the module docstring); ``path``, when given,
+    is a file holding exactly ``data``, which the parser then reads instead of a copy."""
     sample = data[:_SAMPLE_BYTES]
     if b"\x00" in sample:
         raise DataError(
@@ -53,25 +52,85 @@ def read_text(data: bytes, filename: str, limits: TableLimits) -> pd.DataFrame:
             f"'{filename}' does not look like a text table. Upload a CSV, Excel (.xlsx), "
             "Parquet or JSON file."
         )
+    csv.field_size_limit(limits.max_field_chars)
     delimiter = sniff_delimiter(sample_text)
     decimal = "," if delimiter != "," and _has_decimal_commas(sample_text, delimiter) else "."
+    _refuse_beyond_limits(body, delimiter, filename, limits)
 
-    frame, encoding = _parse_csv(body, delimiter, decimal, filename)
+    frame, encoding = _parse_csv(body, delimiter, decimal, filename, path)
     if frame.shape[1] and frame.iloc[:, -1].isna().any():
         # pandas pads a row that has too few values with empty cells. Only when some row ends
         # in an empty cell is the file itself checked (line by line, so slower).
         _refuse_ragged_rows(body, delimiter, encoding, filename)
+    _refuse_long_values(frame, filename, limits)
     return frame
 
 
-def _parse_csv(
-    body: bytes, delimiter: str, decimal: str, filename: str
-) -> tuple[pd.DataFrame, str]:
-    """Parse with pandas' C parser in the first encoding that decodes: (frame, encoding)."""
-    with _spooled_to_disk(body) as path:
+def _refuse_beyond_limits(body: bytes, delimiter: str, filename: str,
+                          limits: TableLimits) -> None:  # fmt: skip
+    """Refuse a file whose header has too many columns, or that has too many lines or cells.
+
+    Counted on the bytes before parsing: the header's separators (exactly, with the csv
+    module, only when the quick count is over the cap, since quoted values may hold
+    separators) and the newlines (an upper bound on the rows).
+    """
+    end = body.find(b"\n")
+    header = body[: end if end >= 0 else len(body)]
+    columns = header.count(delimiter.encode()) + 1
+    if columns > limits.max_columns:
+        text = header.decode("utf-8", errors="replace")
+        try:
+            columns = len(next(csv.reader([text], delimiter=delimiter), []))
+        except csv.Error:
+            raise _value_too_long(filename) from None
+    if columns > limits.max_columns:
+        raise over_limit(filename, "has too many columns", f"{columns:,} in its header",
+                         "max_columns", f"{limits.max_columns:,} columns",
+                         "Keep the columns a model needs and save it again.")  # fmt: skip
+    rows = body.count(b"\n") + (not body.endswith(b"\n")) - 1
+    if rows > limits.max_rows:
+        raise over_limit(filename, "has too many rows", f"{rows:,} lines after the header",
+                         "max_rows", f"{limits.max_rows:,} rows", _FEWER_ROWS)  # fmt: skip
+    if rows * columns > limits.max_cells:
+        raise over_limit(filename, "has too many cells",
+                         f"{rows:,} lines x {columns:,} columns", "max_cells",
+                         f"{limits.max_cells:,} cells", _FEWER_ROWS)  # fmt: skip
+
+
+_FEWER_ROWS = "Upload a sample of the rows."
+
+
+def _refuse_long_values(frame: pd.DataFrame, filename: str, limits: TableLimits) -> None:
+    """Refuse a table with a text value longer than ``limits.max_field_chars``.
+
+    pandas' parser has no such cap; a long value costs memory only in proportion to the file
+    (which the upload cap bounds), so it is checked on the parsed text columns, in Arrow.
+    """
+    for column in frame.columns[frame.dtypes.map(pd.api.types.is_string_dtype)]:
+        lengths = frame[column].str.len()
+        if lengths.max(skipna=True) > limits.max_field_chars:
+            raise _value_too_long(filename)
+
+
+def _value_too_long(filename: str) -> DataError:
+    return DataError(
+        f"'{filename}' has a value longer than {csv.field_size_limit():,} characters, more "
+        "than a table cell can hold here. Shorten or remove it and try again. Whoever runs "
+        "the app can raise the limit with the MODEL_STUDIO_MAX_CSV_FIELD_CHARS setting."
+    )
+
+
+def _parse_csv(body: bytes, delimiter: str, decimal: str, filename: str,
+               path: str | None) -> tuple[pd.DataFrame, str]:  # fmt: skip
+    """Parse with pandas' C parser in the first encoding that decodes: (frame, encoding).
+
+    ``path`` is a file holding the upload already (pandas skips a byte-order mark), or None
+    to write one (see ``spooled``).
+    """
+    with contextlib.nullcontext(path) if path else spooled(body) as source:
         for encoding in ("utf-8", "cp1252", "latin-1"):  # latin-1 decodes any byte
             try:
-                return _read_csv_file(path, delimiter, decimal, encoding), encoding
+                return _read_csv_file(source, delimiter, decimal, encoding), encoding
             except UnicodeDecodeError:
                 continue
             except pd.errors.EmptyDataError:
@@ -80,32 +139,6 @@ def _parse_csv(
                 _refuse_ragged_rows(body, delimiter, encoding, filename)
                 raise _unreadable(filename, error) from None
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
-
-
-@contextlib.contextmanager
-def _spooled_to_disk(body: bytes) -> Iterator[str]:
-    """The bytes in a temporary file, removed afterwards.
-
-    pandas' C parser reads a file path about twice as fast as an in-memory buffer (which it
-    decodes and re-encodes through a text wrapper), and faster than pyarrow on two cores. The
-    file goes to memory-backed /dev/shm when it has room: a disk's write-back can stall a write
-    of a few hundred MB for longer than the parse takes.
-    """
-    folder = _RAM_DISK if _has_room(_RAM_DISK, 2 * len(body)) else None
-    handle, path = tempfile.mkstemp(prefix="model-studio-", suffix=".csv", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(body)
-        yield path
-    finally:
-        os.unlink(path)
-
-
-def _has_room(folder: str, size: int) -> bool:
-    try:
-        return shutil.disk_usage(folder).free > size
-    except OSError:
-        return False
 
 
 def _read_csv_file(path: str, delimiter: str, decimal: str, encoding: str) -> pd.DataFrame:
@@ -158,10 +191,7 @@ def _refuse_ragged_rows(body: bytes, delimiter: str, encoding: str, filename: st
         line_no, expected, got = _first_ragged_line(body, delimiter, encoding)
     except csv.Error as error:  # "field larger than field limit (131072)"
         log.info("CSV line check failed in %s: %s", filename, error)
-        raise DataError(
-            f"'{filename}' has a value longer than {csv.field_size_limit():,} characters, more "
-            "than a table cell can hold here. Shorten or remove it and try again."
-        ) from None
+        raise _value_too_long(filename) from None
     if line_no:
         raise DataError(
             f"'{filename}' line {line_no} has {got} values but the header has {expected} "

@@ -21,8 +21,7 @@ def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
         seen[name] = 0
         names.append(name)
     frame.columns = names
-    for column in frame.columns:
-        dtype = frame[column].dtype
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+    zoned = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
+    for column in zoned:
+        frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
     return frame
