@@ -21,10 +21,9 @@ from typing import Any
 
 import streamlit as st
 
-from lib.data import read_table
+from lib.data import read_upload
 from lib.exploration import Exploration, exploration_for
 from lib.persistence import dump_model
-from lib.profile import profile_table
 from lib.records import CurrentModel, TableData, sha256
 
 # --- records and caches -------------------------------------------------------------------------
@@ -125,14 +124,15 @@ def take_unloaded() -> tuple[str, str] | None:
 
 def uploaded_table(uploaded: Any, slot: str, *, min_columns: int = 1,
                    profile: bool = True) -> TableData:  # fmt: skip
-    """Parse an uploaded table once per content: the parsed frame is kept in ``slot``."""
+    """Parse an uploaded table once per content, in a separate capped process
+    (``lib.data.read_upload``): the parsed frame is kept in ``slot``."""
     data = uploaded.getvalue()
     digest = sha256(data)
     cached = st.session_state.get(slot)
     if cached is not None and cached.sha == digest and cached.name == uploaded.name:
         return cached
-    df = read_table(data, uploaded.name, min_columns=min_columns)
-    table = TableData(uploaded.name, df, digest, profile_table(df) if profile else [])
+    read = read_upload(data, uploaded.name, min_columns=min_columns, profile=profile)
+    table = TableData(uploaded.name, read.frame, digest, read.profiles)
     st.session_state[slot] = table
     return table
 

@@ -4,6 +4,9 @@
 ``pandas.DataFrame``, or raises a ``DataError`` that says what is wrong and what to do. Each
 format has its own module (``_text``, ``_excel``, ``_parquet``, ``_json``); each checks what the
 file declares against ``TableLimits`` before it allocates for it (``_limits``).
+
+``read_upload`` is what the pages call: ``read_table`` and the column profile, run in a
+separate capped process (``_isolated``), the table sent back as Arrow IPC (``_arrow``).
 """
 
 from __future__ import annotations
@@ -13,13 +16,21 @@ import pandas as pd
 from lib.errors import DataError
 
 from ._excel import read_excel
+from ._isolated import UploadedTable, read_upload
 from ._json import read_json
-from ._limits import TableLimits, over_limit
+from ._limits import TableLimits, refuse_oversized
 from ._parquet import read_parquet
 from ._text import read_text, sniff_delimiter
 from ._tidy import clean_columns
 
-__all__ = ["TABLE_EXTENSIONS", "TableLimits", "read_table", "sniff_delimiter"]
+__all__ = [
+    "TABLE_EXTENSIONS",
+    "TableLimits",
+    "UploadedTable",
+    "read_table",
+    "read_upload",
+    "sniff_delimiter",
+]
 
 TABLE_EXTENSIONS = ("csv", "tsv", "txt", "xlsx", "parquet", "json", "jsonl")
 _READERS = {"csv": read_text, "xlsx": read_excel, "parquet": read_parquet, "json": read_json}
@@ -57,12 +68,7 @@ def read_table(
         One row per record, unique string column names, at least one row.
     """
     limits = limits or TableLimits.from_env()
-    if len(data) > limits.max_upload_bytes:
-        raise over_limit(
-            filename, "is too large to upload", f"{len(data) / 1e6:,.0f} MB", "max_upload_mb",
-            f"{limits.max_upload_bytes / 1e6:,.0f} MB",
-            "Upload a sample of the rows, or save it as Parquet, which is much smaller.",
-        )  # fmt: skip
+    refuse_oversized(len(data), filename, limits)
     if not data[:_SAMPLE_BYTES].strip() and not data.strip():
         raise DataError(f"'{filename}' is empty. Choose a file that holds a table.")
 

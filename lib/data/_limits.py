@@ -120,3 +120,13 @@ def over_limit(filename: str, what: str, found: str, field: str, limit: str,
         f"read.{advice} If the file is genuine and the server has the memory, whoever runs "
         f"the app can raise the limit with the {variable} setting."
     )
+
+
+def refuse_oversized(size: int, filename: str, limits: TableLimits) -> None:
+    """Raise the refusal of an upload of ``size`` bytes when it is over the upload cap."""
+    if size > limits.max_upload_bytes:
+        raise over_limit(
+            filename, "is too large to upload", f"{size / 1e6:,.0f} MB", "max_upload_mb",
+            f"{limits.max_upload_bytes / 1e6:,.0f} MB",
+            "Upload a sample of the rows, or save it as Parquet, which is much smaller.",
+        )  # fmt: skip
