@@ -208,8 +208,8 @@ class _SheetReader(TextCollector):
             cap = self.limits.max_unpacked_bytes
             raise over_limit(
                 self.filename, "repeats text across its cells to more characters than it may",
-                f"over {self.characters / 1e6:,.0f} million", "max_unpacked_mb",
-                f"{cap / 1e6:,.0f} million characters",
+                f"over {cap:,} characters", "max_unpacked_mb",
+                f"{cap:,} characters ({self.limits.max_unpacked_mb:,} MB)",
                 "Shorten the long texts, or keep them in fewer cells.",
             )  # fmt: skip
 

@@ -24,7 +24,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from lib.errors import DataError
 
-from ._limits import TableLimits, over_limit
+from ._limits import MIB, TableLimits, over_limit
 
 # A workbook holds a few parts per sheet (sheet, its relationships, drawings, comments); even
 # a workbook of a thousand sheets stays far below this. It bounds the zip directory parsed into
@@ -98,15 +98,15 @@ def open_archive(data: bytes, filename: str, limits: TableLimits) -> Archive:
     declared = sum(entry.file_size for entry in entries)
     if declared > limits.max_unpacked_bytes:
         raise over_limit(
-            filename, "unpacks to more data than it may", f"{declared / 1e6:,.0f} MB",
-            "max_unpacked_mb", f"{limits.max_unpacked_bytes / 1e6:,.0f} MB",
+            filename, "unpacks to more data than it may", f"{declared / MIB:,.0f} MB",
+            "max_unpacked_mb", f"{limits.max_unpacked_mb:,} MB",
             "Save only the sheet you need, or export it as CSV or Parquet.",
         )  # fmt: skip
     for entry in entries:
         if entry.flag_bits & 0x1:
             raise DataError(
                 f"'{filename}' is password-protected or encrypted. Remove the protection in "
-                f"Excel. {_SAVE_AGAIN}"
+                "Excel and save it again as .xlsx, or export the sheet as CSV."
             )
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise DataError(
