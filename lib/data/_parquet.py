@@ -59,8 +59,7 @@ def _target_schema(written: pa.Schema, read: pa.Schema) -> pa.Schema:
     metadata)."""
     categoricals = _pandas_categoricals(written.metadata or {})
     fields = [
-        got if want.name in categoricals else want
-        for want, got in zip(written, read, strict=True)
+        got if want.name in categoricals else want for want, got in zip(written, read, strict=True)
     ]
     return pa.schema(fields, metadata=written.metadata)
 

@@ -173,8 +173,10 @@ def _fixed_bytes(metadata: pq.FileMetaData,
             # A flat leaf holds one value per row; a list's leaf counts every element.
             values = max(chunk.num_values, 0 if repeated[j] else rows)
             total += max(values * width, chunk.total_uncompressed_size)
-            if j in text and j not in expanding and (
-                chunk.has_dictionary_page or not _STORED_AS_IS.issuperset(chunk.encodings)
+            if (
+                j in text
+                and j not in expanding
+                and (chunk.has_dictionary_page or not _STORED_AS_IS.issuperset(chunk.encodings))
             ):
                 expanding.add(j)
     return int(total), expanding
