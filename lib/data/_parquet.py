@@ -100,13 +100,15 @@ def _array_text_bytes(array: pa.Array) -> int:
 
 def _to_pandas(table: pa.Table, filename: str) -> pd.DataFrame:
     """``table.to_pandas()``; when the writer's pandas metadata is malformed, the data is
-    still good, so it is converted again without that metadata."""
+    still good, so it is converted again without that metadata (dropped, as pyarrow parses
+    it even when told to ignore it)."""
     try:
         return table.to_pandas()
     except _METADATA_FAILURES as error:
         log.info("Parquet pandas metadata ignored in %s: %r", filename, error)
+    metadata = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"pandas"}
     try:
-        return table.to_pandas(ignore_metadata=True)
+        return table.replace_schema_metadata(metadata).to_pandas(ignore_metadata=True)
     except PARQUET_FAILURES as error:
         log.info("Parquet conversion failure in %s: %r", filename, error)
         raise damaged(filename) from None
