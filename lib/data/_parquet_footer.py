@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from lib.errors import DataError
 
-from ._limits import TableLimits, over_limit
+from ._limits import MIB, TableLimits, over_limit
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ def open_footer(data: bytes, filename: str, limits: TableLimits) -> Footer:
     if footer_len * _FOOTER_INFLATION > limits.max_unpacked_bytes:
         raise over_limit(
             filename, "has a table description (footer) that would take about "
-            f"{footer_len * _FOOTER_INFLATION / 1e6:,.0f} MB to read",
-            f"{footer_len / 1e6:,.1f} MB as stored", "max_unpacked_mb",
-            f"{limits.max_unpacked_bytes / 1e6:,.0f} MB",
+            f"{footer_len * _FOOTER_INFLATION / MIB:,.0f} MB to read",
+            f"{footer_len / MIB:,.1f} MB as stored", "max_unpacked_mb",
+            f"{limits.max_unpacked_bytes / MIB:,.0f} MB",
             "Write it again with fewer, larger row groups.",
         )  # fmt: skip
     try:
@@ -86,8 +86,8 @@ def open_footer(data: bytes, filename: str, limits: TableLimits) -> Footer:
 def too_large_decoded(filename: str, size: int, limits: TableLimits) -> DataError:
     """The refusal of a file whose columns decode to more than ``max_unpacked_mb``."""
     return over_limit(
-        filename, "decodes to more data than it stores", f"at least {size / 1e6:,.0f} MB",
-        "max_unpacked_mb", f"{limits.max_unpacked_bytes / 1e6:,.0f} MB",
+        filename, "decodes to more data than it stores", f"at least {size / MIB:,.0f} MB",
+        "max_unpacked_mb", f"{limits.max_unpacked_bytes / MIB:,.0f} MB",
         "Upload a sample of the rows, or fewer columns.",
     )  # fmt: skip
 
