@@ -55,7 +55,7 @@ class TableLimits:
     max_unpacked_mb: int = 2_000
     max_rows: int = 20_000_000
     max_columns: int = 30_000
-    max_cells: int = 200_000_000
+    max_cells: int = 50_000_000
     max_row_groups: int = 2_000
     max_json_depth: int = 64
     max_number_digits: int = 100
