@@ -20,7 +20,7 @@ from ._isolated import UploadedTable, read_upload
 from ._json import read_json
 from ._limits import TableLimits, refuse_oversized
 from ._parquet import read_parquet
-from ._text import read_text, sniff_delimiter
+from ._text import read_text, sniff_delimiter, value_too_long
 from ._tidy import clean_columns
 
 __all__ = [
@@ -79,6 +79,7 @@ def read_table(
         frame = _READERS[kind](data, filename, limits)
 
     frame = clean_columns(frame)
+    _refuse_long_values(frame, filename, limits)
     if frame.shape[1] == 0:
         raise DataError(f"'{filename}' has no columns. Check that it is a table.")
     if len(frame) == 0:
@@ -116,3 +117,16 @@ def _file_kind(data: bytes, filename: str) -> str:
     if data.lstrip()[:1] in (b"{", b"["):
         return "json"
     return "csv"
+
+
+def _refuse_long_values(frame: pd.DataFrame, filename: str, limits: TableLimits) -> None:
+    """Refuse a table with a text value longer than ``limits.max_field_chars``, whatever its
+    format: one such value would go to every page that shows the rows.
+
+    Checked on the parsed text columns (in Arrow for pandas' string columns): the value cost
+    memory only in proportion to the file, which the other caps bound.
+    """
+    for column in frame.columns[frame.dtypes.map(pd.api.types.is_string_dtype)]:
+        lengths = frame[column].str.len()
+        if lengths.max(skipna=True) > limits.max_field_chars:
+            raise value_too_long(filename, limits.max_field_chars)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+MAX_NESTED_TEXT = 10_000  # characters of a nested value's JSON kept as its text
+
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """``frame`` (n_rows x n_columns, unique string names) as an Arrow table, each column as
@@ -94,7 +96,9 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, default=str, ensure_ascii=False)
+        # Shown, never learned from (the profile leaves nested columns out): a long one is cut.
+        text = json.dumps(value, default=str, ensure_ascii=False)
+        return text if len(text) <= MAX_NESTED_TEXT else text[:MAX_NESTED_TEXT] + "…"
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)

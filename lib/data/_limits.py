@@ -27,7 +27,7 @@ ENV_VARS: dict[str, str] = {
     "MODEL_STUDIO_MAX_PARQUET_ROW_GROUPS": "max_row_groups",
     "MODEL_STUDIO_MAX_JSON_DEPTH": "max_json_depth",
     "MODEL_STUDIO_MAX_JSON_NUMBER_DIGITS": "max_number_digits",
-    "MODEL_STUDIO_MAX_CSV_FIELD_CHARS": "max_field_chars",
+    "MODEL_STUDIO_MAX_VALUE_CHARS": "max_field_chars",
     "MODEL_STUDIO_READER_MEMORY_MB": "reader_memory_mb",
     "MODEL_STUDIO_READER_SECONDS": "reader_seconds",
 }
@@ -46,7 +46,7 @@ class TableLimits:
     max_row_groups: Parquet row groups (each costs a fixed amount to read, however small).
     max_json_depth: nesting of JSON arrays and objects ({"a": [1]} is depth 2).
     max_number_digits: characters in one JSON number.
-    max_field_chars: characters in one CSV value.
+    max_field_chars: characters in one value (a CSV field, a text cell of any format).
     reader_memory_mb: extra address space the reading process may map (RLIMIT_AS).
     reader_seconds: wall time for the reading process to read and profile the table.
     """

@@ -62,7 +62,6 @@ def read_text(data: bytes, filename: str, limits: TableLimits,
         # pandas pads a row that has too few values with empty cells. Only when some row ends
         # in an empty cell is the file itself checked (line by line, so slower).
         _refuse_ragged_rows(body, delimiter, encoding, filename)
-    _refuse_long_values(frame, filename, limits)
     return frame
 
 
@@ -82,7 +81,7 @@ def _refuse_beyond_limits(body: bytes, delimiter: str, filename: str,
         try:
             columns = len(next(csv.reader([text], delimiter=delimiter), []))
         except csv.Error:
-            raise _value_too_long(filename) from None
+            raise value_too_long(filename, limits.max_field_chars) from None
     if columns > limits.max_columns:
         raise over_limit(filename, "has too many columns", f"{columns:,} in its header",
                          "max_columns", f"{limits.max_columns:,} columns",
@@ -100,23 +99,12 @@ def _refuse_beyond_limits(body: bytes, delimiter: str, filename: str,
 _FEWER_ROWS = "Upload a sample of the rows."
 
 
-def _refuse_long_values(frame: pd.DataFrame, filename: str, limits: TableLimits) -> None:
-    """Refuse a table with a text value longer than ``limits.max_field_chars``.
-
-    pandas' parser has no such cap; a long value costs memory only in proportion to the file
-    (which the upload cap bounds), so it is checked on the parsed text columns, in Arrow.
-    """
-    for column in frame.columns[frame.dtypes.map(pd.api.types.is_string_dtype)]:
-        lengths = frame[column].str.len()
-        if lengths.max(skipna=True) > limits.max_field_chars:
-            raise _value_too_long(filename)
-
-
-def _value_too_long(filename: str) -> DataError:
+def value_too_long(filename: str, limit: int) -> DataError:
+    """The refusal of a table with a value longer than ``limit`` characters."""
     return DataError(
-        f"'{filename}' has a value longer than {csv.field_size_limit():,} characters, more "
+        f"'{filename}' has a value longer than {limit:,} characters, more "
         "than a table cell can hold here. Shorten or remove it and try again. Whoever runs "
-        "the app can raise the limit with the MODEL_STUDIO_MAX_CSV_FIELD_CHARS setting."
+        "the app can raise the limit with the MODEL_STUDIO_MAX_VALUE_CHARS setting."
     )
 
 
@@ -191,7 +179,7 @@ def _refuse_ragged_rows(body: bytes, delimiter: str, encoding: str, filename: st
         line_no, expected, got = _first_ragged_line(body, delimiter, encoding)
     except csv.Error as error:  # "field larger than field limit (131072)"
         log.info("CSV line check failed in %s: %s", filename, error)
-        raise _value_too_long(filename) from None
+        raise value_too_long(filename, csv.field_size_limit()) from None
     if line_no:
         raise DataError(
             f"'{filename}' line {line_no} has {got} values but the header has {expected} "
