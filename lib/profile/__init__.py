@@ -11,7 +11,7 @@ time (``_numbers``), other columns one at a time by what they hold (``_values``)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -121,11 +121,21 @@ def _profile_frame(sample: pd.DataFrame, names: Sequence[str], n_rows: int) -> l
             for position, profile in zip(chunk, done, strict=True):
                 profiles[position] = profile
 
-    if singles:
-        columns = sample.iloc[:, singles].items()
-        for position, (_, series) in zip(singles, columns, strict=True):
-            profiles[position] = _profile_series(series, names[position], n_rows, scale)
+    for position, series in _columns(sample, singles):
+        profiles[position] = _profile_series(series, names[position], n_rows, scale)
     return [profile for profile in profiles if profile is not None]
+
+
+def _columns(frame: pd.DataFrame, positions: list[int]) -> Iterator[tuple[int, pd.Series]]:
+    """The columns of ``frame`` at ``positions`` (increasing), with their positions."""
+    if len(positions) < len(frame.columns) // 2:
+        for position in positions:
+            yield position, frame.iloc[:, position]
+        return
+    wanted = set(positions)
+    for position, (_, series) in enumerate(frame.items()):  # cheaper per column than iloc
+        if position in wanted:
+            yield position, series
 
 
 def _profile_series(series: pd.Series, name: str, n_rows: int, scale: float) -> ColumnProfile:

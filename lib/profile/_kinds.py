@@ -4,6 +4,7 @@ kind cannot be a feature."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Protocol
 
 NUMERIC, CATEGORICAL, BOOLEAN, DATETIME = "numeric", "categorical", "boolean", "datetime"
@@ -17,7 +18,6 @@ ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|index)$|^(id|uuid|guid)[_\s-]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 _BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 _HEAD = 1000  # the text rules look at the first this many values
-_FIRST_LOOK = 64  # the date rule reads this many first, and the rest only if still undecided
 
 NO_VALUES = "has no values"
 _REASONS = {
@@ -44,12 +44,12 @@ def reason_to_leave_out(kind: str, n_distinct: int) -> str | None:
 class Texts(Protocol):
     """The string forms of a column's present values, read only as far as a rule needs."""
 
-    def head(self, k: int) -> list[str]:
-        """The first ``k`` values, in table order."""
-        ...
-
     def distinct(self) -> list[str]:
         """Every distinct value (asked only when there are at most two)."""
+        ...
+
+    def head_counts(self, k: int) -> Iterator[tuple[str, int]]:
+        """(value, count) pairs that together make the first ``k`` values, in any order."""
         ...
 
     def head_means(self, k: int) -> tuple[float, float]:
@@ -79,13 +79,13 @@ def text_kind(texts: Texts, n: int, n_distinct: int) -> str:
 def _mostly_dates(texts: Texts, h: int) -> bool:
     """Whether more than 95% of the first ``h`` values are ISO-8601 dates or times.
 
-    Reads ``_FIRST_LOOK`` values first: most columns have enough non-dates among them to
-    decide without reading the rest.
+    Stops as soon as too many values are not dates: most columns tell in a few values.
     """
-    matches = checked = 0
-    for k in (min(h, _FIRST_LOOK), h):
-        matches += sum(_ISO_DATE.match(value) is not None for value in texts.head(k)[checked:])
-        checked = k
-        if (matches + h - checked) / h <= 0.95:  # even if every value left were a date
+    matches = seen = 0
+    for value, count in texts.head_counts(h):
+        seen += count
+        if _ISO_DATE.match(value) is not None:
+            matches += count
+        elif (matches + h - seen) / h <= 0.95:  # even if every value left were a date
             return False
     return matches / h > 0.95

@@ -185,13 +185,23 @@ def _stats(block: np.ndarray, ordered: np.ndarray, present: np.ndarray,
         figures["mean"], figures["std"] = values.mean(axis=0), values.std(axis=0)
     for c in np.flatnonzero((finite < n) & (finite > 0)):
         kept = values[:, c][np.isfinite(values[:, c])]
-        figures["mean"][c], figures["std"][c] = kept.mean(), kept.std()
+        figures["mean"][c], figures["std"][c] = _mean_std(kept)
     lists = {key: figures[key].tolist() for key in STAT_KEYS}
     return {
         int(j): {key: lists[key][c] for key in STAT_KEYS}
         for c, j in enumerate(columns)
         if finite[c] > 0
     }
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """``values.mean()`` and ``values.std()`` of a float64 array (n,), n >= 1: the same steps
+    as NumPy's, without the overhead of its wrappers (a third of the time on short columns)."""
+    n = values.size
+    mean = np.add.reduce(values) / n
+    deviations = values - mean
+    deviations *= deviations
+    return float(mean), float(np.sqrt(np.add.reduce(deviations) / n))
 
 
 def _sorted_quantiles(at, low: np.ndarray, finite: np.ndarray) -> list[np.ndarray]:

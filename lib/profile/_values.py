@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import reprlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from ._record import ColumnProfile, clip, make_profile
 
 _TOP = 10
 _SHORT = 60  # characters shown of a nested or binary value
+_SLICE = 64  # Arrow values converted to Python at a time
 _NESTED_TYPES = (list, tuple, dict, set, frozenset, np.ndarray, Mapping)
 _BINARY_TYPES = (bytes, bytearray, memoryview)
 _short_repr = reprlib.Repr()
@@ -67,9 +68,14 @@ def profile_arrow_text(array: pa.ChunkedArray, name: str, dtype: str, n_rows: in
     if n_missing:
         valid = values.is_valid().to_numpy(zero_copy_only=False)
         values, counts = values.filter(pa.array(valid)), counts[valid]
-    kind = text_kind(_ArrowTexts(array, values), len(array) - n_missing, len(values))
+    kind = text_kind(_ArrowTexts(array, values, counts), len(array) - n_missing, len(values))
     order = np.argsort(-counts, kind="stable")[:_TOP]  # most first, ties in order of appearance
-    top = list(zip(values.take(pa.array(order)).to_pylist(), counts[order].tolist(), strict=True))
+    if len(values) <= _SLICE:  # converting a few values beats Arrow's take
+        every = values.to_pylist()
+        labels = [every[i] for i in order.tolist()]
+    else:
+        labels = values.take(pa.array(order)).to_pylist()
+    top = list(zip(labels, counts[order].tolist(), strict=True))
     return make_profile(*base, len(values), kind, top=top)
 
 
@@ -100,11 +106,11 @@ class _ListTexts:
     def __init__(self, texts: list[str]) -> None:
         self._texts = texts
 
-    def head(self, k: int) -> list[str]:
-        return self._texts[:k]
-
     def distinct(self) -> list[str]:
         return list(set(self._texts))
+
+    def head_counts(self, k: int) -> Iterator[tuple[str, int]]:
+        return ((text, 1) for text in self._texts[:k])
 
     def head_means(self, k: int) -> tuple[float, float]:
         head = self._texts[:k]
@@ -112,24 +118,29 @@ class _ListTexts:
 
 
 class _ArrowTexts:
-    """``Texts`` over an Arrow string column and its distinct values; converts only what a
-    rule reads."""
+    """``Texts`` over an Arrow string column, its distinct values and their counts; converts
+    to Python only what a rule reads, a slice at a time."""
 
-    def __init__(self, array: pa.ChunkedArray, distinct: pa.Array) -> None:
+    def __init__(self, array: pa.ChunkedArray, distinct: pa.Array, counts: np.ndarray) -> None:
         self._array = array
         self._distinct = distinct
-        self._present: pa.ChunkedArray | None = None
+        self._counts = counts
 
     def _head(self, k: int) -> pa.ChunkedArray:
-        if self._present is None:
-            self._present = self._array.drop_null() if self._array.null_count else self._array
-        return self._present.slice(0, k)
-
-    def head(self, k: int) -> list[str]:
-        return self._head(k).to_pylist()
+        present = self._array.drop_null() if self._array.null_count else self._array
+        return present.slice(0, k)
 
     def distinct(self) -> list[str]:
         return self._distinct.to_pylist()
+
+    def head_counts(self, k: int) -> Iterator[tuple[str, int]]:
+        if len(self._array) - self._array.null_count <= k:  # the head is the whole column
+            values, counts = self._distinct, self._counts.tolist()
+        else:
+            values, counts = self._head(k), [1] * k
+        for start in range(0, len(values), _SLICE):
+            part = values.slice(start, _SLICE).to_pylist()
+            yield from zip(part, counts[start : start + _SLICE], strict=True)
 
     def head_means(self, k: int) -> tuple[float, float]:
         head = self._head(k)
