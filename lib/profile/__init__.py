@@ -163,7 +163,16 @@ def _profile_series(series: pd.Series, name: str, n_rows: int, scale: float) -> 
         return profile_number_block(column, [name], label, n_rows, scale, int(missing.sum()))[0]
     if _has_scalar_values(series, dtype, arrow):
         return profile_with_pandas(series, name, n_rows, scale)
-    return profile_objects(series.to_numpy(dtype=object), name, label, n_rows, scale)
+    if arrow is not None and pa.types.is_string_view(arrow):
+        return profile_arrow_text(
+            _arrow(series).cast(pa.large_string()), name, label, n_rows, scale
+        )
+    if arrow is not None:  # Arrow's own conversion: pandas' fails on some types
+        chunked = _arrow(series)
+        values = np.fromiter(chunked.to_pylist(), dtype=object, count=len(chunked))
+    else:
+        values = series.to_numpy(dtype=object)
+    return profile_objects(values, name, label, n_rows, scale)
 
 
 def _is_arrow_text(dtype: object, arrow: pa.DataType | None) -> bool:

@@ -65,18 +65,24 @@ def profile_arrow_text(array: pa.ChunkedArray, name: str, dtype: str, n_rows: in
         return make_profile(*base, 0, EMPTY)
     counted = pc.value_counts(array)  # in order of first appearance, null among them
     values, counts = counted.field("values"), counted.field("counts").to_numpy()
-    if n_missing:
-        valid = values.is_valid().to_numpy(zero_copy_only=False)
-        values, counts = values.filter(pa.array(valid)), counts[valid]
-    kind = text_kind(_ArrowTexts(array, values, counts), len(array) - n_missing, len(values))
-    order = np.argsort(-counts, kind="stable")[:_TOP]  # most first, ties in order of appearance
-    if len(values) <= _SLICE:  # converting a few values beats Arrow's take
-        every = values.to_pylist()
-        labels = [every[i] for i in order.tolist()]
+    few = values.to_pylist() if len(values) <= _SLICE else None  # cheaper than Arrow's take
+    if n_missing:  # the null entry: counted last, read as no value
+        if few is not None:
+            null_at = few.index(None)
+        else:
+            null_at = int(np.argmax(values.is_null().to_numpy(zero_copy_only=False)))
+        counts = counts.copy()
+        counts[null_at] = -1
+    n_distinct = len(values) - (n_missing > 0)
+    texts = _ArrowTexts(array, values, counts)
+    kind = text_kind(texts, len(array) - n_missing, n_distinct)
+    order = np.argsort(-counts, kind="stable")[: min(_TOP, n_distinct)]  # ties: first seen first
+    if few is not None:
+        labels = [few[i] for i in order.tolist()]
     else:
         labels = values.take(pa.array(order)).to_pylist()
     top = list(zip(labels, counts[order].tolist(), strict=True))
-    return make_profile(*base, len(values), kind, top=top)
+    return make_profile(*base, n_distinct, kind, top=top)
 
 
 def profile_with_pandas(series: pd.Series, name: str, n_rows: int, scale: float) -> ColumnProfile:
@@ -118,8 +124,9 @@ class _ListTexts:
 
 
 class _ArrowTexts:
-    """``Texts`` over an Arrow string column, its distinct values and their counts; converts
-    to Python only what a rule reads, a slice at a time."""
+    """``Texts`` over an Arrow string column, its distinct values and their counts (null among
+    them when the column has missing values); converts to Python only what a rule reads, a
+    slice at a time."""
 
     def __init__(self, array: pa.ChunkedArray, distinct: pa.Array, counts: np.ndarray) -> None:
         self._array = array
@@ -131,7 +138,7 @@ class _ArrowTexts:
         return present.slice(0, k)
 
     def distinct(self) -> list[str]:
-        return self._distinct.to_pylist()
+        return [value for value in self._distinct.to_pylist() if value is not None]
 
     def head_counts(self, k: int) -> Iterator[tuple[str, int]]:
         if len(self._array) - self._array.null_count <= k:  # the head is the whole column
@@ -140,7 +147,8 @@ class _ArrowTexts:
             values, counts = self._head(k), [1] * k
         for start in range(0, len(values), _SLICE):
             part = values.slice(start, _SLICE).to_pylist()
-            yield from zip(part, counts[start : start + _SLICE], strict=True)
+            pairs = zip(part, counts[start : start + _SLICE], strict=True)
+            yield from ((value, count) for value, count in pairs if value is not None)
 
     def head_means(self, k: int) -> tuple[float, float]:
         head = self._head(k)
