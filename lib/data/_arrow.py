@@ -86,12 +86,12 @@ def _column(series: pd.Series) -> pa.Array:
             return array
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         pass
-    values = series.to_numpy(dtype=object, na_value=None)
+    values = series.to_numpy(dtype=object)
     return pa.array([_as_text(value) for value in values], type=pa.large_string())
 
 
 def _as_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return None
     if isinstance(value, np.ndarray):
         value = value.tolist()

@@ -21,7 +21,11 @@ def clean_columns(frame: pd.DataFrame) -> pd.DataFrame:
         seen[name] = 0
         names.append(name)
     frame.columns = names
-    zoned = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pd.DatetimeTZDtype)]
+    zoned = [
+        name
+        for name, dtype in zip(names, frame.dtypes, strict=True)
+        if isinstance(dtype, pd.DatetimeTZDtype)
+    ]
     for column in zoned:
         frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
     return frame
