@@ -11,6 +11,7 @@ separate capped process (``_isolated``), the table sent back as Arrow IPC (``_ar
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lib.errors import DataError
@@ -126,7 +127,12 @@ def _refuse_long_values(frame: pd.DataFrame, filename: str, limits: TableLimits)
     Checked on the parsed text columns (in Arrow for pandas' string columns): the value cost
     memory only in proportion to the file, which the other caps bound.
     """
-    for column in frame.columns[frame.dtypes.map(pd.api.types.is_string_dtype)]:
-        lengths = frame[column].str.len()
-        if lengths.max(skipna=True) > limits.max_field_chars:
+    for column, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        if isinstance(dtype, pd.StringDtype):
+            longest = frame[column].str.len().max(skipna=True)
+        elif dtype == np.dtype(object):  # mixed values: only the text among them counts here
+            longest = max((len(v) for v in frame[column] if isinstance(v, str)), default=0)
+        else:
+            continue
+        if longest > limits.max_field_chars:
             raise value_too_long(filename, limits.max_field_chars)

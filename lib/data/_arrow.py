@@ -93,8 +93,9 @@ def _column(series: pd.Series) -> pa.Array:
 def _as_text(value: Any) -> str | None:
     if pd.api.types.is_scalar(value) and pd.isna(value):
         return None
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
+    if isinstance(value, np.ndarray | list):  # the items past the cut are never shown
+        value = value[:MAX_NESTED_TEXT]
+        value = value.tolist() if isinstance(value, np.ndarray) else value
     if isinstance(value, dict | list | tuple):
         # Shown, never learned from (the profile leaves nested columns out): a long one is cut.
         text = json.dumps(value, default=str, ensure_ascii=False)

@@ -76,7 +76,13 @@ def open_footer(data: bytes, filename: str, limits: TableLimits) -> Footer:
         log.info("Parquet footer failure in %s: %r", filename, error)
         raise damaged(filename) from None
     _check_shape(metadata, len(schema), filename, limits)
-    fixed, expanding = _fixed_bytes(metadata, leaves)
+    fixed, expanding, values = _fixed_bytes(metadata, leaves)
+    if values > limits.max_cells:
+        raise over_limit(
+            filename, "holds more values than the app reads, counting every item of its lists",
+            f"{values:,} values", "max_cells", f"{limits.max_cells:,} cells",
+            "Upload a sample of the rows, or flatten the lists.",
+        )  # fmt: skip
     text_leaves = [leaves[j].path for j in sorted(expanding)]
     if fixed > limits.max_unpacked_bytes:
         raise too_large_decoded(filename, fixed, limits)
@@ -152,8 +158,9 @@ def _value_width(leaf: pq.ColumnSchema) -> float:
 
 
 def _fixed_bytes(metadata: pq.FileMetaData,
-                 leaves: list[pq.ColumnSchema]) -> tuple[int, set[int]]:  # fmt: skip
-    """Estimated decoded bytes, and the leaves whose text may decode to more than it stores.
+                 leaves: list[pq.ColumnSchema]) -> tuple[int, set[int], int]:  # fmt: skip
+    """Estimated decoded bytes, the leaves whose text may decode to more than it stores, and
+    the values of all leaves (each item of a list counted, as each costs a cell's work).
 
     Per column chunk: its values x their width, or its declared uncompressed size when larger
     (one page of that is decompressed at a time, whatever the encoding). A text chunk without
@@ -165,6 +172,7 @@ def _fixed_bytes(metadata: pq.FileMetaData,
     text = {j for j, leaf in enumerate(leaves) if _is_text(leaf)}
     expanding: set[int] = set()
     total = 0.0
+    cells = 0
     for i in range(metadata.num_row_groups):
         group = metadata.row_group(i)
         rows = group.num_rows
@@ -173,10 +181,11 @@ def _fixed_bytes(metadata: pq.FileMetaData,
             # A flat leaf holds one value per row; a list's leaf counts every element.
             values = max(chunk.num_values, 0 if repeated[j] else rows)
             total += max(values * width, chunk.total_uncompressed_size)
+            cells += values
             if (
                 j in text
                 and j not in expanding
                 and (chunk.has_dictionary_page or not _STORED_AS_IS.issuperset(chunk.encodings))
             ):
                 expanding.add(j)
-    return int(total), expanding
+    return int(total), expanding, cells

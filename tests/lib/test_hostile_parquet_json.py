@@ -13,6 +13,8 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lib.data import TableLimits, read_table
@@ -48,6 +50,17 @@ def test_run_length_encoded_ints_are_estimated_from_the_footer():
     assert len(data) < 200_000
     message = _refused(data, "zeros.parquet", bound_mb=40)  # decoding would take 160 MB
     assert "MODEL_STUDIO_MAX_TABLE_UNPACKED_MB" in message
+
+
+def test_every_item_of_a_list_counts_as_a_cell():
+    # One row whose list holds 3,000,000 zeros: a file of about a kilobyte, each item of which
+    # would cost a cell's work (and JSON text) once read.
+    buffer = io.BytesIO()
+    items = pa.array([[0] * 3_000_000], type=pa.list_(pa.int8()))
+    pq.write_table(pa.table({"id": [1], "items": items}), buffer, compression="zstd")
+    assert len(buffer.getvalue()) < 5_000
+    message = _refused(buffer.getvalue(), "list.parquet", TableLimits(max_cells=1_000_000), 30)
+    assert "3,000,001 values" in message and "MODEL_STUDIO_MAX_TABLE_CELLS" in message
 
 
 def test_thousands_of_tiny_row_groups():
