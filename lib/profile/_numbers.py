@@ -68,7 +68,8 @@ def profile_number_block(
     """
     n, k = block.shape
     if n == 0:
-        return [make_profile(name, dtype, n_rows, 0, 0, EMPTY) for name in names]
+        dropped = np.rint(np.broadcast_to(missing, (k,)) * scale).astype(np.int64).tolist()
+        return [make_profile(names[j], dtype, n_rows, dropped[j], 0, EMPTY) for j in range(k)]
     cols = np.arange(k)
     ordered = np.sort(block, axis=0)
     is_float = block.dtype.kind == "f"
