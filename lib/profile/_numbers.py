@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from ._kinds import BOOLEAN, EMPTY, ID_NAME, IDENTIFIER, NUMERIC
 from ._record import STAT_KEYS, ColumnProfile, make_profile
@@ -21,15 +22,12 @@ _MIN_ROW_RUN = 20  # fewer unique integers than this are not taken for row numbe
 _TOP = 10
 
 
-def finite_values(present) -> np.ndarray:
-    """The finite values of a numeric column (a Series or array) as float64, shape (n_finite,).
+def finite_values(present: pd.Series) -> np.ndarray:
+    """The finite values of a numeric column as float64, shape (n_finite,).
 
     A float64 column with nothing to drop comes back as a view, not a copy.
     """
-    if isinstance(present, np.ndarray):
-        values = np.asarray(present, dtype=np.float64)
-    else:
-        values = present.to_numpy(dtype="float64", na_value=np.nan)
+    values = present.to_numpy(dtype="float64", na_value=np.nan)
     finite = np.isfinite(values)
     return values if finite.all() else values[finite]
 
@@ -68,7 +66,8 @@ def profile_number_block(
     """
     n, k = block.shape
     if n == 0:
-        return [make_profile(name, dtype, n_rows, 0, 0, EMPTY) for name in names]
+        dropped = np.rint(np.broadcast_to(missing, (k,)) * scale).astype(np.int64).tolist()
+        return [make_profile(names[j], dtype, n_rows, dropped[j], 0, EMPTY) for j in range(k)]
     cols = np.arange(k)
     ordered = np.sort(block, axis=0)
     is_float = block.dtype.kind == "f"
@@ -85,9 +84,8 @@ def profile_number_block(
 
     stats = _stats(block, ordered, present, kinds == NUMERIC)
     tops = _zero_one_tops(block, np.flatnonzero(kinds == BOOLEAN), present)
-    for j in np.flatnonzero(
-        kinds == IDENTIFIER
-    ).tolist():  # every value differs: the first ten, once each
+    for j in np.flatnonzero(kinds == IDENTIFIER).tolist():
+        # Every value differs (and none is missing): the first ten, once each.
         tops[j] = [(str(value), 1) for value in block[:_TOP, j].tolist()]
     n_missing = np.rint((nan + missing) * scale).astype(np.int64).tolist()
     return [
@@ -110,6 +108,8 @@ def profile_bool_block(
 ) -> list[ColumnProfile]:
     """Profiles of the columns of ``block`` (n, k), of NumPy's bool dtype (never missing)."""
     n = block.shape[0]
+    if n == 0:
+        return [make_profile(name, dtype, n_rows, 0, 0, EMPTY) for name in names]
     ones = block.sum(axis=0)
     first_true, first_false = block.argmax(axis=0), (~block).argmax(axis=0)
     profiles = []
@@ -119,8 +119,7 @@ def profile_bool_block(
             (n - int(ones[j]), int(first_false[j]), "False"),
         ]
         top = _ranked(counts)
-        kind = BOOLEAN if n else EMPTY
-        profiles.append(make_profile(name, dtype, n_rows, 0, len(top), kind, top=top))
+        profiles.append(make_profile(name, dtype, n_rows, 0, len(top), BOOLEAN, top=top))
     return profiles
 
 

@@ -164,6 +164,18 @@ def test_every_dtype_profiles(values, dtype, kind):
     _check_plain(column)
 
 
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", pd.ArrowDtype(pa.int64()), "float64"])
+def test_all_missing_numbers_are_empty(dtype):
+    column = _profile([None] * 6, dtype)
+    assert column.kind == EMPTY and column.n_missing == 6 and column.n_distinct == 0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "bool", object, "str", "category"])
+def test_no_rows(dtype):
+    assert _profile([], dtype).kind == EMPTY
+    assert profile_table(pd.DataFrame({"a": []}, dtype=dtype))[0].kind == EMPTY
+
+
 def test_integer_identifiers_of_extension_dtypes():
     assert _profile(range(30), "Int64", name="row_id").kind == IDENTIFIER
     assert _profile(range(1, 31), pd.ArrowDtype(pa.int32()), name="n").kind == IDENTIFIER
