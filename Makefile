@@ -48,6 +48,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/overhead.py --rounds 5
 	$(PY) bench/safe_load.py
 	$(PY) bench/worker.py
+	$(PY) bench/table_reader.py
+	$(PY) bench/profile_wide.py
 
 screenshots: $(VENV)/.dev browser
 	$(PY) scripts/screenshots.py

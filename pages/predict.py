@@ -44,7 +44,10 @@ def uploaded_rows() -> TableData | None:
         "include the target column to see how well the model does on these rows.",
     )
     if uploaded is not None:
-        with _ui.guard("reading the rows") as outcome:
+        with (
+            _ui.guard("reading the rows") as outcome,
+            st.spinner(f"Reading {uploaded.name} in its own process…"),
+        ):
             _state.uploaded_table(uploaded, _state.PREDICT_UPLOAD_SLOT, profile=False)
         if not outcome.ok:
             st.stop()

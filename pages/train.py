@@ -78,7 +78,10 @@ if source == UPLOAD:
         help="CSV, TSV, TXT, Excel (.xlsx), Parquet, JSON or JSON lines. One header row.",
     )
     if uploaded is not None:
-        with _ui.guard("reading the table") as outcome:
+        with (
+            _ui.guard("reading the table") as outcome,
+            st.spinner(f"Reading {uploaded.name} in its own process…"),
+        ):
             _ui.set_table(_state.uploaded_table(uploaded, _state.TRAIN_UPLOAD_SLOT, min_columns=2))
         if not outcome.ok:
             st.stop()

@@ -90,9 +90,9 @@ def test_nested_and_mixed_values_arrive_as_text_with_their_profiles():
 )
 def test_a_reader_that_dies_hangs_or_lies_costs_only_its_process(fault, says):
     limits = TableLimits(reader_memory_mb=300, reader_seconds=3)
-    with resident_growth() as growth:
-        with pytest.raises(DataError, match=says.replace("(", r"\(").replace(")", r"\)")):
-            read_upload(b"a,b\n1,2\n", "f.csv", limits=limits, _test_fault=fault)
+    pattern = says.replace("(", r"\(").replace(")", r"\)")
+    with resident_growth() as growth, pytest.raises(DataError, match=pattern):
+        read_upload(b"a,b\n1,2\n", "f.csv", limits=limits, _test_fault=fault)
     assert growth.peak_mb < 50  # nothing of what the reader allocated reached this process
     assert read_upload(b"a,b\n1,2\n", "after.csv").frame.shape == (1, 2)
 
@@ -102,9 +102,9 @@ def test_a_table_beyond_the_readers_memory_is_stopped_there():
     # the readers check, so only the reading process's memory cap stops it.
     row = b"alpha,beta,gamma,delta,epsilon,zeta,eta,theta\n"
     data = row + row.replace(b"a", b"o") * 2_000_000
-    with resident_growth() as growth:
-        with pytest.raises(DataError, match="MODEL_STUDIO_READER_MEMORY_MB"):
-            read_upload(data, "wide.csv", limits=TableLimits(reader_memory_mb=150))
+    limits = TableLimits(reader_memory_mb=150)
+    with resident_growth() as growth, pytest.raises(DataError, match="READER_MEMORY_MB"):
+        read_upload(data, "wide.csv", limits=limits)
     # The spooled copy of the upload is in /dev/shm or a temporary file, not this process.
     assert growth.peak_mb < 100
 
@@ -122,3 +122,60 @@ def test_two_uploads_read_at_once():
     for thread in threads:
         thread.join(120)
     assert len(results) == 3 and all(frame.shape == (2_000, 5) for frame in results)
+
+
+def _far_cell_workbook() -> bytes:
+    from tests import hostile_xlsx as hx
+
+    return hx.with_sheet(hx.TABLE + hx.row(1_048_576, hx.number("XFD1048576", 1)))
+
+
+def _billion_laughs() -> bytes:
+    from tests import hostile_xlsx as hx
+
+    entities = '<!ENTITY a0 "ha">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    return hx.with_sheet(hx.row(1, hx.text("A1", "&a9;")), prolog=f"<!DOCTYPE x [{entities}]>")
+
+
+def _hostile_files() -> list[tuple[str, bytes, str]]:
+    from tests import hostile_tables as ht
+
+    return [
+        ("far.xlsx", _far_cell_workbook(), "Using"),
+        ("laughs.xlsx", _billion_laughs(), "DOCTYPE"),
+        ("words.parquet", ht.repeated_long_string(rows=50_000, value_chars=50_000),
+         "MODEL_STUDIO_MAX_TABLE_UNPACKED_MB"),
+        ("groups.parquet", ht.tiny_row_groups(2_500), "MODEL_STUDIO_MAX_PARQUET_ROW_GROUPS"),
+        ("deep.json", ht.deep_records(100_000), "MODEL_STUDIO_MAX_JSON_DEPTH"),
+        ("keys.jsonl", ht.many_keys_line(100_000), "MODEL_STUDIO_MAX_TABLE_COLUMNS"),
+        ("wide.csv", b",".join(b"c%d" % i for i in range(100_000)) + b"\n" + b"1," * 99_999
+         + b"1\n", "MODEL_STUDIO_MAX_TABLE_COLUMNS"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [name for name, _, _ in _hostile_files()])
+def test_each_hostile_family_ends_within_the_readers_time_limit(name):
+    # Under the default caps, through the reading process with a 60 s limit: each ends in a
+    # refusal (or, for the far cell, the small table it really holds), never a stop for time.
+    data, says = next((data, says) for n, data, says in _hostile_files() if n == name)
+    limits = TableLimits(reader_seconds=60)
+    with resident_growth() as growth:
+        try:
+            upload = read_upload(data, name, limits=limits)
+            outcome = f"Using {upload.frame.shape}"
+        except DataError as error:
+            outcome = str(error)
+    assert says in outcome and "took longer" not in outcome
+    assert growth.peak_mb < 60
+
+
+def test_a_20000_column_table_reads_and_profiles_within_the_time_limit():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.integers(0, 100, size=(50, 20_000)))
+    frame.columns = [f"c{i}" for i in range(20_000)]
+    data = frame.to_csv(index=False).encode()
+    upload = read_upload(data, "wide.csv", limits=TableLimits(reader_seconds=120))
+    assert upload.frame.shape == (50, 20_000) and len(upload.profiles) == 20_000
+    assert {p.kind for p in upload.profiles} <= {"numeric", "boolean", "identifier"}
