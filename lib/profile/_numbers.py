@@ -177,11 +177,11 @@ def _stats(block: np.ndarray, ordered: np.ndarray, present: np.ndarray,
     # The sorted finite values of column c are ordered[low[c] : low[c] + finite[c], c].
     # float64 first: converting keeps the order and is what numeric_stats works on.
     at = lambda rows: ordered[rows, cols].astype(np.float64)  # noqa: E731
-    figures = [at(low), at(low + np.maximum(finite - 1, 0)), *_mean_std_block(block, finite)]
+    mean, std = _mean_std_block(block, finite)
     q01, median, q99 = _sorted_quantiles(at, low, finite)
-    figures[3:3] = [median]
-    figures += [q01, q99]
-    rows = np.column_stack(figures).tolist()  # (k, 7) in STAT_KEYS order
+    figures = {"min": at(low), "max": at(low + np.maximum(finite - 1, 0)), "mean": mean,
+               "median": median, "std": std, "q01": q01, "q99": q99}  # fmt: skip
+    rows = np.column_stack([figures[key] for key in STAT_KEYS]).tolist()  # (k, 7)
     return {
         j: dict(zip(STAT_KEYS, rows[c], strict=True))
         for c, j in enumerate(columns.tolist())
