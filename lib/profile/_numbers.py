@@ -161,36 +161,56 @@ def _stats(block: np.ndarray, ordered: np.ndarray, present: np.ndarray,
     columns = np.flatnonzero(wanted)
     if columns.size < wanted.size:
         block, ordered, present = block[:, columns], ordered[:, columns], present[columns]
-    n = block.shape[0]
+    k = block.shape[1]
+    cols = np.arange(k)
+    low, finite = np.zeros(k, dtype=np.intp), present.copy()
     if block.dtype.kind == "f":
-        low = np.isneginf(ordered).sum(axis=0)
-        finite = present - low - np.isposinf(ordered).sum(axis=0)
-    else:
-        low, finite = np.zeros(len(columns), dtype=np.intp), present
-    cols = np.arange(len(columns))
+        # Sorted, -inf come first and +inf last before NaN: only columns that start with -inf
+        # or end with +inf have any to count.
+        for sign, edge, counts in ((-1, ordered[0], low), (1, ordered[present - 1, cols], None)):
+            has = np.flatnonzero(edge == sign * np.inf)
+            if has.size:
+                infinite = (ordered[:, has] == sign * np.inf).sum(axis=0)
+                finite[has] -= infinite
+                if counts is not None:
+                    counts[has] = infinite
     # The sorted finite values of column c are ordered[low[c] : low[c] + finite[c], c].
     # float64 first: converting keeps the order and is what numeric_stats works on.
     at = lambda rows: ordered[rows, cols].astype(np.float64)  # noqa: E731
+    mean, std = _mean_std_block(block, finite)
     q01, median, q99 = _sorted_quantiles(at, low, finite)
-    figures = {
-        "min": at(low),
-        "max": at(low + np.maximum(finite - 1, 0)),
-        "median": median,
-        "q01": q01,
-        "q99": q99,
-    }
-    values = np.asarray(block, dtype=np.float64, order="F")
-    with np.errstate(all="ignore"):  # columns with inf or NaN are redone below
-        figures["mean"], figures["std"] = values.mean(axis=0), values.std(axis=0)
-    for c in np.flatnonzero((finite < n) & (finite > 0)):
-        kept = values[:, c][np.isfinite(values[:, c])]
-        figures["mean"][c], figures["std"][c] = _mean_std(kept)
-    lists = {key: figures[key].tolist() for key in STAT_KEYS}
+    figures = {"min": at(low), "max": at(low + np.maximum(finite - 1, 0)), "mean": mean,
+               "median": median, "std": std, "q01": q01, "q99": q99}  # fmt: skip
+    rows = np.column_stack([figures[key] for key in STAT_KEYS]).tolist()  # (k, 7)
     return {
-        int(j): {key: lists[key][c] for key in STAT_KEYS}
-        for c, j in enumerate(columns)
+        j: dict(zip(STAT_KEYS, rows[c], strict=True))
+        for c, j in enumerate(columns.tolist())
         if finite[c] > 0
     }
+
+
+def _mean_std_block(block: np.ndarray, finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the finite values of each column of ``block`` (n, k), shape (k,) each.
+
+    Columns with nothing to drop in one pass over the block in column order; the others one at
+    a time over their finite values, as ``numeric_stats`` sees them.
+    """
+    n, k = block.shape
+    mean, std = np.full(k, np.nan), np.full(k, np.nan)
+    whole = finite == n
+    if whole.any():
+        values = np.asarray(block if whole.all() else block[:, whole], np.float64, order="F")
+        with np.errstate(all="ignore"):  # overflow to inf, as numeric_stats gives it too
+            mean[whole], std[whole] = values.mean(axis=0), values.std(axis=0)
+    partial = np.flatnonzero(~whole & (finite > 0))
+    if partial.size:
+        values = np.asarray(block[:, partial], np.float64, order="F")
+        keep = np.isfinite(values)
+        kept = values.T[keep.T]  # the finite values, column after column
+        ends = np.cumsum(keep.sum(axis=0)).tolist()
+        for c, start, end in zip(partial.tolist(), [0, *ends[:-1]], ends, strict=True):
+            mean[c], std[c] = _mean_std(kept[start:end])
+    return mean, std
 
 
 def _mean_std(values: np.ndarray) -> tuple[float, float]:

@@ -50,8 +50,12 @@ def profile_objects(values: np.ndarray, name: str, dtype: str, n_rows: int,
         counts = Counter(keys)
         top = [(_binary_label(key), count) for key, count in counts.most_common(_TOP)]
         return make_profile(*base, len(counts), BINARY, top=top)
-    texts = present.tolist() if types == {str} else _str_forms(present)
-    n_distinct = len(set(present.tolist()))
+    if types == {str}:
+        texts = present.tolist()
+        n_distinct = len(set(texts))
+    else:
+        texts = _str_forms(present)
+        n_distinct = len(set(present.tolist()))  # of the values: 1 and 1.0 are one
     kind = text_kind(_ListTexts(texts), len(texts), n_distinct)
     return make_profile(*base, n_distinct, kind, top=Counter(texts).most_common(_TOP))
 

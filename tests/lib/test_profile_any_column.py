@@ -217,6 +217,18 @@ def test_parquet_nested_and_binary_columns():
             _check_plain(profile)
 
 
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_dates_rule_reads_the_first_thousand_values(dtype):
+    def kind(n_dates: int, n_other: int, tail: int = 0) -> str:
+        values = ["2024-01-02"] * n_dates + ["soon"] * n_other + ["later"] * tail
+        return _profile(values, dtype).kind
+
+    assert kind(951, 49) == DATETIME  # more than 95% of the head
+    assert kind(950, 50) == CATEGORICAL
+    assert kind(1000, 0, tail=5000) == DATETIME  # only the first 1,000 values count
+    assert kind(39, 1) == DATETIME and kind(19, 1) == CATEGORICAL  # 95% is not more
+
+
 def test_duplicate_and_odd_column_names():
     frame = pd.DataFrame([[1.5, "a", 2], [2.5, "b", 3]], columns=["x", "x", None])
     assert [p.name for p in profile_table(frame)] == [str(c) for c in frame.columns]
@@ -291,7 +303,7 @@ def test_block_stats_equal_numeric_stats_of_each_column():
     for rows in (1, 2, 3, 7, 64, 129, 1000, 4097):
         block = rng.normal(size=(rows, 12)) * rng.uniform(1, 1e6, size=12)
         block[rng.random(size=block.shape) < 0.2] = np.nan
-        block[:, 0] = np.linspace(-1, 1, rows)  # all finite
+        block[:, [0, 4, 5]] = rng.normal(size=(rows, 3)) * 1e3  # all finite
         if rows > 3:
             block[1, 1], block[2, 1] = np.inf, -np.inf
         names = [f"c{j}" for j in range(12)]
