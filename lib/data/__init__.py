@@ -19,7 +19,7 @@ from lib.errors import DataError
 from ._excel import read_excel
 from ._isolated import UploadedTable, read_upload
 from ._json import read_json
-from ._limits import TableLimits, refuse_oversized
+from ._limits import Bytes, TableLimits, refuse_oversized
 from ._parquet import read_parquet
 from ._text import read_text, sniff_delimiter, value_too_long
 from ._tidy import clean_columns
@@ -39,7 +39,7 @@ _SAMPLE_BYTES = 256 * 1024
 
 
 def read_table(
-    data: bytes,
+    data: Bytes,
     filename: str,
     *,
     min_columns: int = 1,
@@ -50,8 +50,8 @@ def read_table(
 
     Parameters
     ----------
-    data : bytes
-        The file's contents.
+    data : bytes or mmap.mmap
+        The file's contents (a mapped file is read without a copy when it is CSV).
     filename : str
         The name it was uploaded under; its extension picks the reader (content sniffing
         decides when the extension is unknown).
@@ -70,14 +70,14 @@ def read_table(
     """
     limits = limits or TableLimits.from_env()
     refuse_oversized(len(data), filename, limits)
-    if not data[:_SAMPLE_BYTES].strip() and not data.strip():
+    if not data[:_SAMPLE_BYTES].strip() and not bytes(data).strip():
         raise DataError(f"'{filename}' is empty. Choose a file that holds a table.")
 
     kind = _file_kind(data, filename)
     if kind == "csv":
         frame = read_text(data, filename, limits, path)
     else:
-        frame = _READERS[kind](data, filename, limits)
+        frame = _READERS[kind](bytes(data), filename, limits)
 
     frame = clean_columns(frame)
     _refuse_long_values(frame, filename, limits)
@@ -95,7 +95,7 @@ def read_table(
     return frame
 
 
-def _file_kind(data: bytes, filename: str) -> str:
+def _file_kind(data: Bytes, filename: str) -> str:
     """Pick the reader from the extension, or from magic bytes when the extension says nothing."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext in ("csv", "tsv", "txt"):
@@ -115,7 +115,7 @@ def _file_kind(data: bytes, filename: str) -> str:
         return "parquet"
     if data[:4] == b"PK\x03\x04":
         return "xlsx"
-    if data.lstrip()[:1] in (b"{", b"["):
+    if data[:_SAMPLE_BYTES].lstrip()[:1] in (b"{", b"["):
         return "json"
     return "csv"
 

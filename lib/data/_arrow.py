@@ -55,21 +55,17 @@ def _write(table: pa.Table, sink: pa.NativeFile) -> None:
 def from_ipc(data: pa.Buffer) -> pd.DataFrame:
     """The frame in the Arrow IPC stream ``data`` (unique column names).
 
-    Text and binary columns are copied out of ``data``, so the frame does not keep it alive.
-    Raises ``ValueError`` when the stream is malformed, its buffers are inconsistent or its
-    pandas metadata cannot be honoured.
+    Columns that pandas can hold as they are point into ``data`` rather than copy it (one
+    block per column), so ``data`` must not change while the frame lives. Raises
+    ``ValueError`` when the stream is malformed, its buffers are inconsistent or its pandas
+    metadata cannot be honoured.
     """
     try:
         table = pa.ipc.open_stream(data).read_all()
         table.validate(full=True)
         if len(set(table.column_names)) != table.num_columns:
             raise ValueError("the table's column names are not unique")
-        for index, field in enumerate(table.schema):
-            if not pa.types.is_primitive(field.type):
-                column = table.column(index)
-                copied = pa.concat_arrays([*column.chunks, pa.array([], type=field.type)])
-                table = table.set_column(index, field, copied)
-        return table.to_pandas()
+        return table.to_pandas(split_blocks=True)
     except (pa.ArrowException, TypeError, KeyError, IndexError) as error:
         raise ValueError(f"malformed table: {type(error).__name__}") from None
 

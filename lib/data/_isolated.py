@@ -5,12 +5,14 @@ forkserver and confined the same way (``lib.worker._confine``): its address spac
 ``TableLimits.reader_memory_mb`` beyond what it starts with, it may read only Python, the app's
 code and the one upload, and it is killed after ``TableLimits.reader_seconds``. A file that
 gets past the readers' own caps and still blows up costs that process, not the server. The
-table comes back as Arrow IPC in a shared memory file and the profiles as JSON, both checked
-before use; nothing from the process is unpickled.
+table comes back as Arrow IPC in a shared memory file, sealed against changes before it is
+checked, and the profiles as JSON, checked field by field; nothing from the process is
+unpickled.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import mmap
@@ -115,7 +117,7 @@ def _read_elsewhere(path: str, filename: str, min_columns: int, profile: bool,
 
     ctx = context()
     receiver, sender = ctx.Pipe(duplex=False)
-    table_fd = os.memfd_create("model-studio-table", os.MFD_CLOEXEC)
+    table_fd = os.memfd_create("model-studio-table", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     process = None
     try:
         os.ftruncate(table_fd, limits.reader_memory_bytes)  # sparse: pages cost when written
@@ -178,19 +180,32 @@ def _next_header(conn: Connection, process: BaseProcess, deadline: float,
 
 
 def _shared_table(table_fd: int, size: Any, limits: TableLimits) -> pd.DataFrame:
-    """The frame written at the start of the shared memory file (``size`` bytes)."""
+    """The frame written at the start of the shared memory file (``size`` bytes).
+
+    The file is sealed first: from then on nobody, the reading process included, can write,
+    shrink or grow it, so what is validated is what the frame's columns go on pointing into.
+    Sealing fails while the reading process still has the file mapped for writing.
+    """
     if (
         not isinstance(size, int)
         or isinstance(size, bool)
         or not 0 < size <= os.fstat(table_fd).st_size
     ):
         raise _Malformed(f"a table size of {size!r}")
-    # Not closed here: a column that pandas takes without copying still points into it.
-    shared = mmap.mmap(table_fd, size, prot=mmap.PROT_READ)
+    try:
+        fcntl.fcntl(table_fd, fcntl.F_ADD_SEALS, _SEALS)
+    except OSError as error:
+        raise _Malformed(f"the table's memory could not be sealed ({error.strerror})") from None
+    # Not closed here: the frame's columns point into it, and it goes when they do.
+    shared = mmap.mmap(table_fd, size, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+                       prot=mmap.PROT_READ)  # fmt: skip
     try:
         return from_ipc(pa.py_buffer(shared))
     except ValueError as error:
         raise _Malformed(str(error)) from None
+
+
+_SEALS = fcntl.F_SEAL_WRITE | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL
 
 
 def _profiles(items: Any, frame: pd.DataFrame) -> list[ColumnProfile]:

@@ -9,6 +9,7 @@ against these caps before it allocates for it. A file over a cap is refused with
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 from dataclasses import dataclass, fields
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from lib.errors import DataError
 
 MIB = 1024 * 1024
+# An upload's bytes: a bytes object, or (in the reading process) the spooled file mapped.
+Bytes = bytes | mmap.mmap
 
 # Environment variable -> TableLimits field.
 ENV_VARS: dict[str, str] = {

@@ -59,10 +59,8 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
     try:
         if test_fault:
             _fault(test_fault)
-        with open(path, "rb") as file:
-            data = file.read()
-        frame = read_table(data, filename, min_columns=min_columns, limits=limits, path=path)
-        del data
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            frame = read_table(data, filename, min_columns=min_columns, limits=limits, path=path)
         size = _share(frame, table_fd, limits, garbage=test_fault == "garbage")
     except DataError as error:
         return _send(conn, {"status": "refused", "message": str(error)})
@@ -94,7 +92,8 @@ def _share(frame: Any, table_fd: int, limits: TableLimits, *, garbage: bool) -> 
     size = ipc_size(table)
     if size > limits.reader_memory_bytes:
         raise MemoryError
-    with mmap.mmap(table_fd, max(size, 1)) as shared:
+    populated = mmap.MAP_SHARED | mmap.MAP_POPULATE  # one call maps every page, not a fault each
+    with mmap.mmap(table_fd, max(size, 1), flags=populated) as shared:
         view = pa.py_buffer(shared)
         write_ipc(table, view)
         del view  # the mapping closes only once nothing points into it

@@ -8,11 +8,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
+from ._limits import Bytes
+
 _RAM_DISK = "/dev/shm"
 
 
 @contextlib.contextmanager
-def spooled(body: bytes) -> Iterator[str]:
+def spooled(body: Bytes) -> Iterator[str]:
     """The bytes in a temporary file, removed afterwards.
 
     pandas' C parser reads a file path about twice as fast as an in-memory buffer (which it
