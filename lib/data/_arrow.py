@@ -23,12 +23,23 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     """``frame`` (n_rows x n_columns, unique string names) as an Arrow table, each column as
     itself when Arrow can hold it, as text otherwise (see the module docstring)."""
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if not any(_nested(field.type) for field in table.schema):
-            return table
+        schema = pa.Schema.from_pandas(frame, preserve_index=False)
+        if not any(_nested(field.type) for field in schema):
+            arrays = [_as_arrow(frame[field.name], field.type) for field in schema]
+            return pa.Table.from_arrays(arrays, schema=schema)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         pass
     return pa.table({name: _column(frame[name]) for name in frame.columns})
+
+
+def _as_arrow(series: pd.Series, kind: pa.DataType) -> pa.Array:
+    """One column as ``kind``: a NumPy number or boolean column without a copy (a float NaN
+    stays a NaN value, which pandas reads back as missing all the same), any other through
+    pandas' conversion."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        return pa.array(series.to_numpy(), type=kind)
+    return pa.array(series, type=kind, from_pandas=True)
 
 
 def ipc_size(table: pa.Table) -> int:

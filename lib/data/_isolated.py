@@ -12,6 +12,7 @@ unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -119,6 +120,7 @@ def _read_elsewhere(path: str, filename: str, min_columns: int, profile: bool,
     receiver, sender = ctx.Pipe(duplex=False)
     table_fd = os.memfd_create("model-studio-table", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     process = None
+    prefault: threading.Thread | None = None
     try:
         os.ftruncate(table_fd, limits.reader_memory_bytes)  # sparse: pages cost when written
         process = ctx.Process(
@@ -130,8 +132,13 @@ def _read_elsewhere(path: str, filename: str, min_columns: int, profile: bool,
         )  # fmt: skip
         process.start()
         sender.close()
+        # While the process parses, this (otherwise idle) core allocates the table's pages.
+        guess = min(os.path.getsize(path), limits.reader_memory_bytes)
+        prefault = threading.Thread(target=_allocate, args=(table_fd, guess), daemon=True)
+        prefault.start()
         deadline = time.monotonic() + limits.reader_seconds
         header = _next_header(receiver, process, deadline, limits)
+        prefault.join()
         if header["status"] != "table":
             raise _refusal(header, filename, limits)
         frame = _shared_table(table_fd, header.get("size"), limits)
@@ -141,6 +148,8 @@ def _read_elsewhere(path: str, filename: str, min_columns: int, profile: bool,
         profiles = _profiles(header.get("profiles"), frame) if profile else []
         return UploadedTable(frame, profiles)
     finally:
+        if prefault is not None:
+            prefault.join()  # before the descriptor is closed, and its number maybe reused
         os.close(table_fd)
         receiver.close()
         sender.close()
@@ -149,6 +158,12 @@ def _read_elsewhere(path: str, filename: str, min_columns: int, profile: bool,
             if process.is_alive():
                 process.kill()
                 process.join(5)
+
+
+def _allocate(fd: int, size: int) -> None:
+    """Allocate the first ``size`` bytes of the shared file now (best effort)."""
+    with contextlib.suppress(OSError):
+        os.posix_fallocate(fd, 0, size)
 
 
 def _next_header(conn: Connection, process: BaseProcess, deadline: float,
@@ -193,6 +208,7 @@ def _shared_table(table_fd: int, size: Any, limits: TableLimits) -> pd.DataFrame
     ):
         raise _Malformed(f"a table size of {size!r}")
     try:
+        os.ftruncate(table_fd, size)  # gives back the pages allocated beyond the table
         fcntl.fcntl(table_fd, fcntl.F_ADD_SEALS, _SEALS)
     except OSError as error:
         raise _Malformed(f"the table's memory could not be sealed ({error.strerror})") from None

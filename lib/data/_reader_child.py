@@ -17,6 +17,7 @@ import json
 import logging
 import mmap
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -61,7 +62,11 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
             _fault(test_fault)
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             frame = read_table(data, filename, min_columns=min_columns, limits=limits, path=path)
-        size = _share(frame, table_fd, limits, garbage=test_fault == "garbage")
+        table, size = _arrow_table(frame, limits)
+        # The profile is worked out on the other core while the table is copied out.
+        background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile")
+        profiling = background.submit(profile_table, frame) if profile else None
+        _share(table, size, table_fd, garbage=test_fault == "garbage")
     except DataError as error:
         return _send(conn, {"status": "refused", "message": str(error)})
     except MemoryError:
@@ -74,7 +79,7 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
         return _send(conn, {"status": "broken", "error": type(error).__name__})
     _send(conn, {"status": "table", "size": size})
     try:
-        profiles = [p.to_json() for p in profile_table(frame)] if profile else []
+        profiles = [p.to_json() for p in profiling.result()] if profiling else []
     except MemoryError:
         raise
     except Exception as error:
@@ -82,24 +87,29 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
     _send(conn, {"status": "ok", "profiles": profiles})
 
 
-def _share(frame: Any, table_fd: int, limits: TableLimits, *, garbage: bool) -> int:
-    """Write ``frame`` as Arrow IPC at the start of the shared file; its size in bytes."""
-    import pyarrow as pa
-
-    from ._arrow import arrow_table, ipc_size, write_ipc
+def _arrow_table(frame: Any, limits: TableLimits) -> tuple[Any, int]:
+    """``frame`` as an Arrow table, and the size of its IPC stream in bytes."""
+    from ._arrow import arrow_table, ipc_size
 
     table = arrow_table(frame)
     size = ipc_size(table)
     if size > limits.reader_memory_bytes:
         raise MemoryError
-    populated = mmap.MAP_SHARED | mmap.MAP_POPULATE  # one call maps every page, not a fault each
-    with mmap.mmap(table_fd, max(size, 1), flags=populated) as shared:
+    return table, size
+
+
+def _share(table: Any, size: int, table_fd: int, *, garbage: bool) -> None:
+    """Write ``table`` as Arrow IPC (``size`` bytes) at the start of the shared file."""
+    import pyarrow as pa
+
+    from ._arrow import write_ipc
+
+    with mmap.mmap(table_fd, max(size, 1)) as shared:
         view = pa.py_buffer(shared)
         write_ipc(table, view)
         del view  # the mapping closes only once nothing points into it
         if garbage:
             shared[:9] = b"not arrow"
-    return size
 
 
 def _send(conn: Connection, header: dict[str, Any]) -> None:
