@@ -24,8 +24,11 @@ from typing import Any
 from ._limits import TableLimits
 
 # Test-only faults, reachable through ``read_upload(..., _test_fault=...)``: "crash"
-# (SIGSEGV), "hang", "memory" (allocates until refused) and "garbage" (a malformed table).
-TEST_FAULTS = ("crash", "hang", "memory", "garbage")
+# (SIGSEGV), "hang", "memory" (allocates until refused), "garbage" (a malformed table) and
+# "unsealable" (the table's memory stays mapped for writing, as a process taken over would
+# keep it to change the table after it is checked).
+TEST_FAULTS = ("crash", "hang", "memory", "garbage", "unsealable")
+_KEPT: list[mmap.mmap] = []
 
 
 def reader_main(conn: Connection, table_fd: int, path: str, filename: str, min_columns: int,
@@ -58,7 +61,7 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
     from . import read_table
 
     try:
-        if test_fault:
+        if test_fault in ("crash", "hang", "memory"):
             _fault(test_fault)
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             frame = read_table(data, filename, min_columns=min_columns, limits=limits, path=path)
@@ -66,7 +69,7 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
         # The profile is worked out on the other core while the table is copied out.
         background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile")
         profiling = background.submit(profile_table, frame) if profile else None
-        _share(table, size, table_fd, garbage=test_fault == "garbage")
+        _share(table, size, table_fd, fault=test_fault)
     except DataError as error:
         return _send(conn, {"status": "refused", "message": str(error)})
     except MemoryError:
@@ -98,7 +101,7 @@ def _arrow_table(frame: Any, limits: TableLimits) -> tuple[Any, int]:
     return table, size
 
 
-def _share(table: Any, size: int, table_fd: int, *, garbage: bool) -> None:
+def _share(table: Any, size: int, table_fd: int, *, fault: str | None) -> None:
     """Write ``table`` as Arrow IPC (``size`` bytes) at the start of the shared file."""
     import pyarrow as pa
 
@@ -108,8 +111,10 @@ def _share(table: Any, size: int, table_fd: int, *, garbage: bool) -> None:
         view = pa.py_buffer(shared)
         write_ipc(table, view)
         del view  # the mapping closes only once nothing points into it
-        if garbage:
+        if fault == "garbage":
             shared[:9] = b"not arrow"
+    if fault == "unsealable":
+        _KEPT.append(mmap.mmap(table_fd, max(size, 1)))
 
 
 def _send(conn: Connection, header: dict[str, Any]) -> None:

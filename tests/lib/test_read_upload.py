@@ -86,6 +86,7 @@ def test_nested_and_mixed_values_arrive_as_text_with_their_profiles():
         ("memory", "needed more than the 300 MB of memory"),
         ("hang", "took longer than 3 seconds"),
         ("garbage", "sent back something that is not a table"),
+        ("unsealable", "sent back something that is not a table"),
     ],
 )
 def test_a_reader_that_dies_hangs_or_lies_costs_only_its_process(fault, says):
@@ -179,3 +180,11 @@ def test_a_20000_column_table_reads_and_profiles_within_the_time_limit():
     upload = read_upload(data, "wide.csv", limits=TableLimits(reader_seconds=120))
     assert upload.frame.shape == (50, 20_000) and len(upload.profiles) == 20_000
     assert {p.kind for p in upload.profiles} <= {"numeric", "boolean", "identifier"}
+
+
+def test_a_table_the_reader_could_still_change_is_not_used(caplog):
+    # A reading process taken over could keep the table's memory mapped for writing, to change
+    # it after the web process checked it: sealing the memory fails, and nothing is used.
+    with pytest.raises(DataError, match="not a table"):
+        read_upload(b"a,b\n1,2\n", "f.csv", _test_fault="unsealable")
+    assert "could not be sealed" in caplog.text
