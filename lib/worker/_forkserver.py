@@ -47,6 +47,9 @@ _CTX: multiprocessing.context.ForkServerContext | None = None
 
 
 SANDBOX_PROCESS_NAME = "model-studio-sandbox"
+# Processes of the app's own that skip ``__main__`` too: training jobs (``lib.jobs``).
+JOB_PROCESS_NAME = "model-studio-job"
+_WITHOUT_MAIN = frozenset({SANDBOX_PROCESS_NAME, JOB_PROCESS_NAME})
 
 
 class _WithoutMainModule:
@@ -64,7 +67,7 @@ class _WithoutMainModule:
 
     def __call__(self, name: str) -> dict[str, Any]:
         data = self._get_preparation_data(name)
-        if name == SANDBOX_PROCESS_NAME:
+        if name in _WITHOUT_MAIN:
             data.pop("init_main_from_name", None)
             data.pop("init_main_from_path", None)
         return data
