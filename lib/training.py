@@ -116,12 +116,13 @@ def train(
     folds = _folds(problem, options)
     n_steps = len(folds) + (1 if options.test_size else 0) + 1
 
-    if folds:
-        report(0.0, f"Cross-validating on {len(folds)} folds")
-
     def report_fold(i: int) -> None:
-        report((i + 1) / n_steps, f"Cross-validation fold {i + 1} of {len(folds)} done")
+        # Called as fold i is scored; the next phase reports the last fold's end.
+        if i + 1 < len(folds):
+            report((i + 1) / n_steps, f"Cross-validation fold {i + 2} of {len(folds)}")
 
+    if folds:
+        report(0.0, f"Cross-validation fold 1 of {len(folds)}")
     cv_scores = _cross_validate(pipeline, problem, folds, report_fold)
     step = len(folds)
 
