@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata
+from lib import catalog, metadata, parallel
 from lib.catalog import ModelSpec
 from lib.errors import TrainingError
 from lib.metrics import PRIMARY_METRIC, score
@@ -117,8 +117,12 @@ def train(
     n_steps = len(folds) + (1 if options.test_size else 0) + 1
 
     def report_fold(i: int) -> None:
-        report(i / n_steps, f"Cross-validation fold {i + 1} of {len(folds)}")
+        # Called as fold i is scored; the next phase reports the last fold's end.
+        if i + 1 < len(folds):
+            report((i + 1) / n_steps, f"Cross-validation fold {i + 2} of {len(folds)}")
 
+    if folds:
+        report(0.0, f"Cross-validation fold 1 of {len(folds)}")
     cv_scores = _cross_validate(pipeline, problem, folds, report_fold)
     step = len(folds)
 
@@ -139,10 +143,7 @@ def train(
         pending_facts = pool.submit(data_facts, problem, options)
         converged = _fit(pipeline, problem.X, problem.y)
     facts = pending_facts.result()
-    if "n_jobs" in pipeline.named_steps["model"].get_params():
-        # Parallel forests add up tree outputs in thread-completion order, so predictions would
-        # differ in the last bits from call to call; the final model predicts on one thread.
-        pipeline.named_steps["model"].set_params(n_jobs=None)
+    _predict_on_one_thread(pipeline)
 
     notes = training_warnings(problem, metrics, baseline_metrics) + facts.leakage
     if not converged:
@@ -218,17 +219,32 @@ def compare_models(
     )
     folds = _folds(problem, Options(cv_folds=max(options.cv_folds, 2), test_size=0.0))
     primary = PRIMARY_METRIC[problem.task]
+    pipelines = [
+        make_pipeline(problem, spec, Options(random_state=options.random_state)) for spec in specs
+    ]
+    # Every candidate's every fold is one task, so the pool stays busy across candidates.
+    tasks = [(p, problem, train_idx, test_idx) for p in pipelines for train_idx, test_idx in folds]
+    report(0.0, f"Cross-validating {specs[0].label}")
+    results = _fold_results(tasks)
     board_rows: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
-        report(i / len(specs), f"Cross-validating {spec.label}")
-        pipeline = make_pipeline(problem, spec, Options(random_state=options.random_state))
-        started = time.perf_counter()
-        fold_scores = _cross_validate(pipeline, problem, folds)
+        fold_scores: dict[str, list[float]] = {}
+        seconds = 0.0
+        for j in range(len(folds)):
+            metrics, fold_seconds = next(results)
+            seconds += fold_seconds
+            for name, value in metrics.items():
+                fold_scores.setdefault(name, []).append(value)
+            done = i * len(folds) + j + 1
+            if done < len(tasks):
+                upcoming = specs[done // len(folds)].label
+                report(done / len(tasks), f"Cross-validating {upcoming}")
         row: dict[str, Any] = {"model": spec.key, "name": spec.label}
         row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
         row[f"{primary} std"] = float(np.std(fold_scores[primary]))
         row |= {name: float(np.mean(v)) for name, v in fold_scores.items() if name != primary}
-        row["seconds"] = time.perf_counter() - started
+        # Fit and scoring time summed over folds: the same figure however many workers ran them.
+        row["seconds"] = seconds
         board_rows.append(row)
     report(1.0, "Done")
     board = pd.DataFrame(board_rows).sort_values(
@@ -256,17 +272,50 @@ def _cross_validate(
 ) -> dict[str, list[float]]:
     """Per-fold scores of ``pipeline`` on ``problem``: metric name -> one value per fold.
 
-    For each fold (train positions, test positions) of ``folds``, in order, a fresh clone of
-    ``pipeline`` is fitted on the train rows and scored (``lib.metrics.score``) on the test
-    rows; ``pipeline`` itself stays unfitted. ``on_fold(i)`` is called before fold ``i``.
+    For each fold (train positions, test positions) of ``folds`` a fresh clone of ``pipeline``
+    is fitted on the train rows and scored (``lib.metrics.score``) on the test rows, on
+    ``lib.parallel`` workers; scores are in fold order and ``pipeline`` itself stays unfitted.
+    ``on_fold(i)`` is called here once fold ``i`` is scored, in fold order.
     """
     scores: dict[str, list[float]] = {}
-    for i, (train_idx, test_idx) in enumerate(folds):
+    results = _fold_results(
+        [(pipeline, problem, train_idx, test_idx) for train_idx, test_idx in folds]
+    )
+    for i, (metrics, _) in enumerate(results):
+        for name, value in metrics.items():
+            scores.setdefault(name, []).append(value)
         if on_fold:
             on_fold(i)
-        for name, value in _fit_and_score(pipeline, problem, train_idx, test_idx).metrics.items():
-            scores.setdefault(name, []).append(value)
     return scores
+
+
+def _fold_results(
+    tasks: list[tuple[Pipeline, Prepared, np.ndarray, np.ndarray]],
+) -> Iterator[tuple[dict[str, float], float]]:
+    """``_score_fold(*task)`` for each task, in task order, on ``lib.parallel`` workers."""
+    jobs = min(parallel.n_jobs(), len(tasks))
+    if jobs > 1:
+        # The pool is the parallelism: a forest's own threads would only compete for its cores.
+        tasks = [(_single_threaded(p), *rest) for p, *rest in tasks]
+    return parallel.in_order(_score_fold, tasks, jobs)
+
+
+def _score_fold(
+    pipeline: Pipeline, problem: Prepared, train_idx: np.ndarray, test_idx: np.ndarray
+) -> tuple[dict[str, float], float]:
+    """One cross-validation fold, run in a worker: its metrics and the seconds it took."""
+    started = time.perf_counter()
+    metrics = _fit_and_score(pipeline, problem, train_idx, test_idx).metrics
+    return metrics, time.perf_counter() - started
+
+
+def _single_threaded(pipeline: Pipeline) -> Pipeline:
+    """``pipeline`` (unfitted), with its estimator's ``n_jobs`` at 1 where it has one."""
+    if "n_jobs" not in pipeline.named_steps["model"].get_params():
+        return pipeline
+    pipeline = clone(pipeline)
+    pipeline.named_steps["model"].set_params(n_jobs=1)
+    return pipeline
 
 
 def _fit_and_score(
@@ -275,12 +324,23 @@ def _fit_and_score(
     model = clone(pipeline)
     _fit(model, problem.X.iloc[train_idx], problem.y.iloc[train_idx])
     X_test, y_test = problem.X.iloc[test_idx], problem.y.iloc[test_idx].to_numpy()
+    _predict_on_one_thread(model)
     y_pred = model.predict(X_test)
     proba = classes = None
     if problem.task == CLASSIFICATION and hasattr(model, "predict_proba"):
         proba, classes = model.predict_proba(X_test), model.classes_
     metrics = score(problem.task, y_test, y_pred, proba, classes)
     return _Fitted(metrics, Holdout(y_test, np.asarray(y_pred), proba, classes))
+
+
+def _predict_on_one_thread(pipeline: Pipeline) -> None:
+    """Set a fitted ``pipeline``'s estimator to predict on one thread, where it has ``n_jobs``.
+
+    Parallel forests add up tree outputs in thread-completion order, so predictions (and the
+    figures scored from them) would differ in the last bits from call to call.
+    """
+    if "n_jobs" in pipeline.named_steps["model"].get_params():
+        pipeline.named_steps["model"].set_params(n_jobs=None)
 
 
 def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> bool:
