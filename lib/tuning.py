@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.model_selection import ParameterSampler
 
-from lib import catalog
+from lib import catalog, parallel
 from lib.catalog import ModelSpec, ParamSpec
 from lib.errors import TrainingError
 from lib.metrics import PRIMARY_METRIC
@@ -32,7 +32,7 @@ from lib.training import (
     Options,
     Progress,
     TrainingResult,
-    _cross_validate,
+    _fold_results,
     _folds,
     _holdout_split,
     make_pipeline,
@@ -111,15 +111,23 @@ def tune(
             if number == len(rounds) - 1:
                 raise
             continue  # too few rows of some class for the folds yet: the next round has more
-        scored = []
-        for index in alive:
+        scored: list[int] = []
+        # Candidates go a batch at a time (one per worker, each batch's folds in parallel),
+        # so the budget is looked at before every batch.
+        for batch in _batches(alive, parallel.n_jobs()):
             if scores and time.perf_counter() - started > budget_s:
                 stopped_early = True  # no new candidate once the budget is spent
                 break
-            pipeline = make_pipeline(part, spec, replace(options, params=candidates[index]))
-            values = _cross_validate(pipeline, part, folds)[primary]
-            scores[index] = (number, rows, float(np.mean(values)), float(np.std(values)))
-            scored.append(index)
+            tasks = [
+                (make_pipeline(part, spec, replace(options, params=candidates[i])), part, tr, te)
+                for i in batch
+                for tr, te in folds
+            ]
+            results = iter(_fold_results(tasks))
+            for index in batch:
+                values = [next(results)[0][primary] for _ in folds]
+                scores[index] = (number, rows, float(np.mean(values)), float(np.std(values)))
+                scored.append(index)
         last_round_s = time.perf_counter() - round_started
         if stopped_early:
             break
@@ -135,6 +143,10 @@ def tune(
         progress=lambda fraction, message: report(0.8 + 0.2 * fraction, message),
     )  # fmt: skip
     return TuningResult(board, best, primary, result, stopped_early, time.perf_counter() - started)
+
+
+def _batches(items: list[int], size: int) -> list[list[int]]:
+    return [items[start : start + max(size, 1)] for start in range(0, len(items), max(size, 1))]
 
 
 def _candidates(spec: ModelSpec, n: int, seed: int) -> list[dict[str, Any]]:

@@ -82,3 +82,15 @@ def test_candidates_stay_within_the_catalogs_ranges(key):
 def test_a_model_without_settings_cannot_be_tuned():
     with pytest.raises(TrainingError, match="no settings to tune"):
         tune(_table(300), "y", model="gaussian_nb", options=OPTIONS, budget_s=10)
+
+
+def test_two_workers_find_what_one_finds(monkeypatch):
+    from lib import parallel
+
+    found = {}
+    for workers in (1, 2):
+        monkeypatch.setenv(parallel.JOBS_VARIABLE, str(workers))
+        found[workers] = tune(_table(), "y", model="decision_tree", options=OPTIONS,
+                              budget_s=600, n_candidates=6)  # fmt: skip
+    pd.testing.assert_frame_equal(found[1].leaderboard, found[2].leaderboard)
+    assert found[1].best_params == found[2].best_params
