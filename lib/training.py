@@ -377,9 +377,9 @@ def _folds(problem: Prepared, options: Options) -> list[tuple[np.ndarray, np.nda
         smallest = y_train.value_counts()
         if smallest.min() < options.cv_folds:
             raise TrainingError(
-                f"The class {smallest.idxmin()!r} has only {smallest.min()} training row(s), "
-                f"fewer than the {options.cv_folds} cross-validation folds. Lower the number of "
-                "folds, add rows of that class, or remove it."
+                f"The class {_class_name(smallest.idxmin())} has only {smallest.min()} "
+                f"training row(s), fewer than the {options.cv_folds} cross-validation folds. "
+                "Lower the number of folds, add rows of that class, or remove it."
             )
         splitter = StratifiedKFold(
             options.cv_folds, shuffle=True, random_state=options.random_state
@@ -400,8 +400,8 @@ def _holdout_split(problem: Prepared, options: Options) -> tuple[np.ndarray, np.
         counts = problem.y.value_counts()
         if counts.min() < 2:
             raise TrainingError(
-                f"The class {counts.idxmin()!r} has only one row, so it cannot appear in both "
-                "the training and the test rows. Add rows of that class or remove it."
+                f"The class {_class_name(counts.idxmin())} has only one row, so it cannot appear "
+                "in both the training and the test rows. Add rows of that class or remove it."
             )
         if n_test < len(counts):
             raise TrainingError(
@@ -418,6 +418,11 @@ def _holdout_split(problem: Prepared, options: Options) -> tuple[np.ndarray, np.
         index, test_size=options.test_size, random_state=options.random_state, stratify=stratify
     )
     return np.sort(train_idx), np.sort(test_idx)
+
+
+def _class_name(value: Any) -> str:
+    """A class label as a person wrote it: 1 or 'yes', not np.int64(1)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _dummy(task: str):

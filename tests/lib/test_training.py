@@ -463,3 +463,9 @@ def test_the_training_rows_are_recognised_and_other_rows_are_not(sample_frames):
     assert not problem.is_training_data(tips.head(100), result.metadata)
     assert not problem.is_training_data(tips.assign(tip=tips["tip"] + 0.01), result.metadata)
     assert not problem.is_training_data(tips, None)  # a model saved elsewhere
+
+
+def test_a_number_class_is_named_as_written(sample):
+    tips = sample("tips")
+    message = _training_error(tips, "size", options=Options(cv_folds=5))
+    assert "The class 1 has only" in message and "np." not in message
