@@ -7,7 +7,7 @@ import threading
 import streamlit as st
 
 from lib.safe_load import warm_up
-from pages import _ui
+from pages import _jobs, _ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -50,9 +50,15 @@ PAGES = [
 ]  # fmt: skip
 page = st.navigation(PAGES, position="sidebar")
 _ui.mark_app_frame()
+with _ui.guard("looking at your training jobs"):
+    _jobs.workspace()  # in the URL; a reload finds its jobs and their results
+    _jobs.take_in_finished()
 with st.sidebar:
     st.caption("Model Studio: train, save, load and use scikit-learn models without code.")
 _ui.sidebar(st.sidebar.empty())  # redrawn when a page changes the current model or table
+with st.sidebar, _ui.guard("showing your jobs"):
+    st.markdown("#### Jobs")
+    _jobs.job_list(limit=_jobs.SIDEBAR_JOBS, key="sidebar")
 
 _ui.show_unloaded()
 with _ui.guard("showing this page"):

@@ -202,3 +202,28 @@ def summary_range(feature_summary: Any) -> str:
     if summary.first:
         return f"{summary.first[:10]} to {(summary.last or '')[:10]}"
     return ""
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` for a person: "0.4 s", "42 s", "3 min 5 s", "1 h 12 min"."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def tuning_frame(board: pd.DataFrame) -> pd.DataFrame:
+    """A tuning leaderboard for display: settings, the round reached, rows, score ± spread."""
+    primary = board.attrs.get("primary", "")
+    mean, std = f"{primary} mean", f"{primary} std"
+    shown = board.drop(columns=["candidate", mean, std]).copy()
+    shown.insert(0, metric_label(primary), [
+        f"{m:.4f} ± {s:.4f}" for m, s in zip(board[mean], board[std], strict=True)
+    ])  # fmt: skip
+    return shown

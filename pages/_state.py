@@ -9,8 +9,10 @@ Pages and tests name keys through this module only. What a session holds:
 - the current model's file bytes per compression (``MODEL_FILE``), built on first download
   (a model from outside keeps its file as it came, in the record);
 - why the last model was unloaded (``UNLOADED``), when its worker stopped;
-- small page memories: a flash message, the leaderboard, a pending delete, the page asked for
-  before the app frame ran.
+- its workspace id (``WORKSPACE``, also in the URL) and the finished jobs it took in
+  (``SEEN_JOBS``; ``pages._jobs``);
+- small page memories: a flash message, the leaderboard, the last search (``TUNING``), a
+  pending delete, the page asked for before the app frame ran.
 Widget keys that must be the same in a page and its tests are here too.
 """
 
@@ -36,6 +38,9 @@ PREDICT_UPLOAD_SLOT = "_predict_upload"
 TYPED_ROW_SLOT = "_predict_row"
 LAST_MODEL_UPLOAD = "_last_model_upload"
 LEADERBOARD = "leaderboard"
+TUNING = "tuning"
+WORKSPACE = "_workspace"
+SEEN_JOBS = "_seen_jobs"
 CONFIRM_DELETE = "confirm_delete"
 FLASH = "_flash"
 UNLOADED = "_unloaded"
@@ -49,6 +54,8 @@ TRAIN_SAMPLE = "train_sample"
 TRAIN_BUTTON = "train_button"
 TRAIN_BEST = "train_best"
 COMPARE_BUTTON = "compare_button"
+TUNE_BUTTON = "tune_button"
+TIME_BUDGET = "time_budget"
 MODEL_UPLOAD = "model_upload"
 LOAD_SOURCE = "load_source"
 LOAD_LIBRARY_CHOICE = "load_library_choice"

@@ -3,10 +3,11 @@ cross-validation spread, warnings and a first plot of the held-out rows."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from lib import catalog, plots, training
-from lib.display import cv_frame, format_metric, metric_label
+from lib.display import cv_frame, duration, format_metric, metric_label, tuning_frame
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION
 
@@ -71,3 +72,23 @@ def show_result(result: training.TrainingResult) -> None:
         with st.expander(f"{len(result.left_out)} column(s) not used"):
             for name, reason in result.left_out.items():
                 st.markdown(f"- **{name}**: {reason}")
+
+
+def show_search(board: pd.DataFrame, found: dict) -> None:
+    """A hyperparameter search: the best settings, every candidate ranked, score vs settings."""
+    primary = found["primary"]
+    st.subheader("Hyperparameter search")
+    best = ", ".join(f"{name} = {value}" for name, value in found["best_params"].items())
+    ended = (
+        "The time budget ended the search before its last round; these are the best "
+        "settings it had found." if found["stopped_early"] else "The search ran every round."
+    )  # fmt: skip
+    st.markdown(
+        f"Best settings: **{best}**. {len(board)} candidates scored by cross-validated "
+        f"{metric_label(primary)} on rows the final holdout does not include, in "
+        f"{duration(found['seconds'])}. {ended}"
+    )
+    st.dataframe(tuning_frame(board), hide_index=True, height=min(38 + 35 * len(board), 320))
+    fig = plots.tuning_scores(board, list(found["best_params"]), f"{primary} mean",
+                              metric_label(primary))  # fmt: skip
+    st.plotly_chart(fig, key="train_tuning")

@@ -2,17 +2,16 @@
 
 import streamlit as st
 
-from lib import catalog, training
+from lib import catalog
 from lib.data import TABLE_EXTENSIONS
 from lib.display import default_target, leaderboard_frame, metric_label
-from lib.model_info import describe_model
 from lib.profile import profile_table, profiles_frame
-from lib.records import CurrentModel, TableData, sha256
+from lib.records import TableData, sha256
 from lib.samples import SAMPLES
 from lib.schema import TASKS
-from pages import _state, _ui
+from pages import _jobs, _state, _ui
 from pages._train_params import param_widget
-from pages._train_result import show_result
+from pages._train_result import show_result, show_search
 
 _ui.require_app_frame(__file__)
 
@@ -20,41 +19,42 @@ PREVIEW_ROWS = 100
 UPLOAD, SAMPLE = "Upload a file", "Use a sample"
 
 
-def run_training(table: TableData, setup: dict, model_key: str, params: dict) -> None:
-    """Train with live progress; the result's pipeline becomes the current model."""
-    options = training.Options(
-        test_size=setup["test_size"],
-        cv_folds=setup["cv_folds"],
-        random_state=setup["seed"],
-        source_name=table.name,
-        params=params,
-    )
+def start_training(table: TableData, setup: dict, model_key: str, params: dict) -> None:
+    """Start a job training ``model_key``; when it is done its model becomes the current one."""
     label = catalog.get_model(setup["task"], model_key).label
-    with st.status(f"Training {label}…", expanded=True) as status:
-        bar = st.progress(0.0, text="Preparing the data")
-        result = training.train(
-            table.df,
-            setup["target"],
-            features=setup["features"],
-            task=setup["task"],
-            model=model_key,
-            options=options,
-            profiles=table.profiles,
-            progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
-        )
-        status.update(
-            label=f"Trained {label} in {result.seconds:.1f} s", state="complete", expanded=False
-        )
+    options = _options(table, setup) | {"params": params}
+    _jobs.start("train", f"Train {label}", _job_params(table, setup, model_key, options), table)
+
+
+def start_tuning(table: TableData, setup: dict, model_key: str) -> None:
+    """Start a job searching ``model_key``'s settings; the best ones train the final model."""
+    label = catalog.get_model(setup["task"], model_key).label
+    params = _job_params(table, setup, model_key, _options(table, setup))
+    _jobs.start("tune", f"Tune {label}", params, table)
+
+
+def start_comparing(table: TableData, setup: dict, signature: list) -> None:
+    options = {"cv_folds": setup["cv_folds"] or 5, "random_state": setup["seed"]}
+    params = _job_params(table, setup, "", options) | {"signature": signature}
+    _jobs.start("compare", "Compare models", params, table)
+
+
+def _options(table: TableData, setup: dict) -> dict:
+    """``lib.training.Options`` as plain values (a job's parameters are JSON)."""
+    return {"test_size": setup["test_size"], "cv_folds": setup["cv_folds"],
+            "random_state": setup["seed"], "source_name": table.name}  # fmt: skip
+
+
+def _job_params(table: TableData, setup: dict, model_key: str, options: dict) -> dict:
     stem = table.name.rsplit(".", 1)[0].removeprefix("sample: ")
-    _ui.set_model(
-        CurrentModel(
-            model=result.pipeline,
-            info=describe_model(result.pipeline),
-            source=f"trained here on {table.name}",
-            name=f"{stem} {model_key}".replace("_", " "),
-            result=result,
-        )
-    )
+    return {
+        "target": setup["target"], "task": setup["task"], "features": setup["features"],
+        "model": model_key, "options": options,
+        "model_name": f"{stem} {model_key}".replace("_", " "),
+        "budget_s": setup["budget_s"],
+        # A fit cannot be stopped midway: the job is stopped well past its budget.
+        "time_limit_s": 2 * setup["budget_s"] + 120,
+    }  # fmt: skip
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -216,6 +216,17 @@ with model_col:
             persist_state="session",
             help="The same seed gives the same split and the same model.",
         )
+    budget_minutes = st.number_input(
+        "Time budget (minutes)",
+        0.5,
+        24 * 60.0,
+        10.0,
+        0.5,
+        key=_state.TIME_BUDGET,
+        persist_state="session",
+        help="Tuning searches until it is spent. Training and comparing start no new fold or "
+        "model once it is spent, and keep what finished.",
+    )
 setup = {
     "target": target,
     "task": task,
@@ -223,35 +234,38 @@ setup = {
     "test_size": test_size,
     "cv_folds": int(cv_folds),
     "seed": int(seed),
+    "budget_s": float(budget_minutes) * 60,
 }
+signature = [table.sha, target, task, list(features), int(cv_folds), int(seed)]
 
-train_col, compare_col, _ = st.columns([1, 1, 3])
-train_clicked = train_col.button("Train model", type="primary", key=_state.TRAIN_BUTTON)
-compare_clicked = compare_col.button(
+train_col, compare_col, tune_col, _ = st.columns([1, 1, 1.3, 2.7])
+if train_col.button("Train model", type="primary", key=_state.TRAIN_BUTTON):
+    with _ui.guard("starting the training"):
+        start_training(table, setup, model_key, params)
+        st.rerun()
+if compare_col.button(
     "Compare models",
     key=_state.COMPARE_BUTTON,
     help="Cross-validate every model with default settings.",
+):
+    with _ui.guard("starting the comparison"):
+        start_comparing(table, setup, signature)
+        st.rerun()
+if tune_col.button(
+    "Tune hyperparameters",
+    key=_state.TUNE_BUTTON,
+    disabled=not specs[model_key].params,
+    help="Search this model's settings within the time budget (successive halving); the best "
+    "settings then train the final model, scored on rows the search never saw.",
+):
+    with _ui.guard("starting the search"):
+        start_tuning(table, setup, model_key)
+        st.rerun()
+st.caption(
+    "Jobs run on their own, outside this page: switch pages or reload, and follow them in "
+    "the sidebar."
 )
-
-if train_clicked:
-    with _ui.guard("training the model"):
-        run_training(table, setup, model_key, params)
-
-signature = (table.sha, target, task, tuple(features), int(cv_folds), int(seed))
-if compare_clicked:
-    with _ui.guard("comparing models"), st.status("Comparing models…", expanded=True) as status:
-        bar = st.progress(0.0, text="Starting")
-        board = training.compare_models(
-            df,
-            target,
-            features=features,
-            task=task,
-            profiles=table.profiles,
-            options=training.Options(cv_folds=int(cv_folds) or 5, random_state=int(seed)),
-            progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
-        )
-        st.session_state[_state.LEADERBOARD] = (signature, board)
-        status.update(label=f"Compared {len(board)} models", state="complete", expanded=False)
+_jobs.job_list(limit=3, key="train", attention_only=True)
 
 saved_board = st.session_state.get(_state.LEADERBOARD)
 if saved_board is not None and saved_board[0] == signature:
@@ -273,10 +287,14 @@ if saved_board is not None and saved_board[0] == signature:
         # Before the rerun draws it, the Model select switches to the model being trained.
         on_click=lambda: st.session_state.update({_state.chosen_model_key(task): best_key}),
     ):
-        with _ui.guard("training the best model"):
-            run_training(table, setup, best_key, {})
+        with _ui.guard("starting the training"):
+            start_training(table, setup, best_key, {})
+            st.rerun()
 
 current = _state.get_model()
 if current is not None and current.result is not None:
     st.header("Results")
     show_result(current.result)
+    tuning = st.session_state.get(_state.TUNING)
+    if tuning is not None and tuning[0] == current.id:
+        show_search(*tuning[1:])

@@ -19,7 +19,7 @@ from ._record import (
     RUNNING,
     JobRecord,
 )
-from ._results import leaderboard, training_result
+from ._results import job_table, leaderboard, training_result, tuning_leaderboard
 from ._store import JobStore, new_id, valid_id
 
 __all__ = [
@@ -33,8 +33,10 @@ __all__ = [
     "JobRecord",
     "JobStore",
     "LocalExecutor",
+    "job_table",
     "leaderboard",
     "new_id",
     "training_result",
+    "tuning_leaderboard",
     "valid_id",
 ]

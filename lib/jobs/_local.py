@@ -104,15 +104,28 @@ class LocalExecutor:
                 watcher.start()
 
     def _watch(self, record: JobRecord, process: BaseProcess) -> None:
-        process.join()
+        limit = float(record.params.get("time_limit_s") or 0) or None
+        process.join(limit)
+        over_time = process.is_alive()
+        if over_time:  # a single fit running far past the job's budget: stopped here
+            process.kill()
+            process.join()
         with self._lock:
             self._running.pop(record.id, None)
             cancelled = record.id in self._cancelling
         current = self.store.read(record.workspace, record.id)
         if current is not None and not current.finished_or_stopped and not cancelled:
-            self.store.write(current.with_(status=FAILED, error=_death(process.exitcode),
-                                           finished=time.time()))  # fmt: skip
+            error = _over_time(limit or 0) if over_time else _death(process.exitcode)
+            self.store.write(current.with_(status=FAILED, error=error, finished=time.time()))
         self._start_waiting()
+
+
+def _over_time(limit_s: float) -> str:
+    return (
+        f"The job was stopped after {limit_s:,.0f} s, past its time budget: one step (a "
+        "single fit) took longer than the whole budget. Give it more time, sample fewer rows "
+        "or choose a lighter model."
+    )
 
 
 def _death(code: int | None) -> str:

@@ -15,7 +15,7 @@ QUEUED, RUNNING, DONE = "queued", "running", "done"
 FAILED, CANCELLED, INTERRUPTED = "failed", "cancelled", "interrupted"
 STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED)
 FINISHED = frozenset({DONE, FAILED, CANCELLED, INTERRUPTED})
-KINDS = ("train", "compare")
+KINDS = ("train", "compare", "tune")
 
 
 @dataclass(frozen=True)

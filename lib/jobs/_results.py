@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._record import DONE, JobRecord
 from ._store import JobStore
-from ._work import BOARD, HOLDOUT, MODEL, RESULT
+from ._work import BOARD, HOLDOUT, MODEL, PROFILES, RESULT, TABLE, TUNING
 
 
 def training_result(store: JobStore, record: JobRecord):  # -> lib.training.TrainingResult
@@ -44,6 +44,30 @@ def leaderboard(store: JobStore, record: JobRecord) -> pd.DataFrame:
     board = pd.DataFrame(**payload["board"])
     board.attrs.update(payload["attrs"])
     return board
+
+
+def tuning_leaderboard(store: JobStore, record: JobRecord) -> tuple[pd.DataFrame, dict]:
+    """A finished tune job's candidates (best first: settings, round, rows, the primary
+    metric's mean and std) and what else it found (best_params, primary, stopped_early,
+    seconds). Its final model is ``training_result``."""
+    payload = json.loads((_done(store, record) / TUNING).read_text())
+    board = pd.DataFrame(**payload.pop("board"))
+    board.attrs["primary"] = payload["primary"]
+    return board, payload
+
+
+def job_table(store: JobStore, record: JobRecord) -> tuple[pd.DataFrame, list] | None:
+    """The table a job was given (n_rows x n_columns) and its column profiles, or None when
+    its files are gone."""
+    from lib.profile import ColumnProfile
+
+    folder = store.folder(record)
+    try:
+        frame = pd.read_feather(folder / TABLE)
+        profiles = [ColumnProfile.from_json(p) for p in json.loads((folder / PROFILES).read_text())]
+    except (OSError, ValueError):
+        return None
+    return frame, profiles
 
 
 def _done(store: JobStore, record: JobRecord):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -73,6 +74,15 @@ class JobStore:
         folder = self.root / workspace
         found = [_load(path / RECORD) for path in folder.iterdir()] if folder.is_dir() else []
         return sorted((r for r in found if r is not None), key=lambda r: r.created, reverse=True)
+
+    def prune(self, workspace: str, keep: int = 20) -> int:
+        """Delete the folders (inputs and results) of the workspace's finished jobs beyond
+        the newest ``keep``; how many went. Unfinished jobs always stay."""
+        finished = [r for r in self.jobs(workspace) if r.status in FINISHED]
+        gone = finished[keep:]
+        for record in gone:
+            shutil.rmtree(self.folder(record), ignore_errors=True)
+        return len(gone)
 
     def interrupt_unfinished(self) -> list[JobRecord]:
         """Mark every job that was queued or running as interrupted (a server starting: none

@@ -21,6 +21,7 @@ from ._store import JobStore
 
 TABLE, PROFILES = "table.arrow", "profiles.json"
 MODEL, RESULT, HOLDOUT, BOARD = "model.joblib", "result.json", "holdout.npz", "board.json"
+TUNING = "tuning.json"
 _PROGRESS_EVERY_S = 0.25
 
 
@@ -37,10 +38,7 @@ def run_job(root: str, workspace: str, job_id: str) -> None:
         folder = store.folder(record)
         frame = pd.read_feather(folder / TABLE)
         profiles = _profiles(folder)
-        if record.kind == "train":
-            _train(folder, frame, profiles, record.params, progress)
-        else:
-            _compare(folder, frame, profiles, record.params, progress)
+        _KINDS[record.kind](folder, frame, profiles, record.params, progress)
     except Exception as error:
         store.write(progress.record.with_(status=FAILED, error=_plain(error), finished=time.time()))
         return
@@ -78,13 +76,37 @@ def _options(params: dict[str, Any]) -> Any:
 
 def _train(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
            progress: _Progress) -> None:  # fmt: skip
-    from lib.persistence import dump_model
     from lib.training import train
 
     result = train(
         frame, params["target"], features=params.get("features"), task=params.get("task"),
         model=params["model"], options=_options(params), profiles=profiles, progress=progress,
     )  # fmt: skip
+    _write_training(folder, result)
+
+
+def _tune(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
+          progress: _Progress) -> None:  # fmt: skip
+    from lib.tuning import tune
+
+    found = tune(
+        frame, params["target"], features=params.get("features"), task=params.get("task"),
+        model=params["model"], options=_options(params), profiles=profiles,
+        budget_s=float(params.get("budget_s", 60.0)), progress=progress,
+    )  # fmt: skip
+    _write_training(folder, found.result)
+    board = found.leaderboard
+    payload = {
+        "board": board.to_dict(orient="split"), "best_params": found.best_params,
+        "primary": found.primary, "stopped_early": found.stopped_early, "seconds": found.seconds,
+    }  # fmt: skip
+    (folder / TUNING).write_text(json.dumps(payload))
+
+
+def _write_training(folder: Path, result: Any) -> None:
+    """A ``TrainingResult`` as files: the model, its plain figures, its holdout arrays."""
+    from lib.persistence import dump_model
+
     (folder / MODEL).write_bytes(dump_model(result.pipeline, compression="none"))
     plain = {
         name: getattr(result, name)
@@ -113,6 +135,9 @@ def _compare(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str,
     )  # fmt: skip
     payload = {"board": board.to_dict(orient="split"), "attrs": dict(board.attrs)}
     (folder / BOARD).write_text(json.dumps(payload))
+
+
+_KINDS = {"train": _train, "compare": _compare, "tune": _tune}
 
 
 def _no_objects(values: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ from lib.plots.regression import (
     residual_distribution,
     residuals_vs_predicted,
 )
+from lib.plots.tuning import tuning_scores
 from lib.sampling import sample_indices
 
 __all__ = [
@@ -74,4 +75,5 @@ __all__ = [
     "sample_indices",
     "sampled_title",
     "threshold_curve",
+    "tuning_scores",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -28,6 +29,18 @@ def texts(elements) -> str:
 def no_trouble(at: AppTest) -> None:
     """No exception reached the page."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+def finish_jobs(at: AppTest, ceiling_s: float = 240) -> AppTest:
+    """Rerun the page until none of its jobs is unfinished (no Cancel button left), as a
+    person watching the Train page would; the finished job's result is then taken in."""
+    deadline = time.monotonic() + ceiling_s
+    while time.monotonic() < deadline:
+        at.run()
+        if not any("::cancel::" in (button.key or "") for button in at.button):
+            return at
+        time.sleep(0.2)
+    raise AssertionError(f"a job was still unfinished after {ceiling_s} s")
 
 
 def malicious_pickle(marker: Path) -> bytes:

@@ -27,6 +27,14 @@ def library_dir(tmp_path, monkeypatch) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def jobs_dir(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own folder of training jobs."""
+    root = tmp_path / "jobs"
+    monkeypatch.setenv("MODEL_STUDIO_JOBS_DIR", str(root))
+    return root
+
+
 @pytest.fixture
 def at() -> AppTest:
     """The app, run once (it opens on the Train page)."""

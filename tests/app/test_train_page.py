@@ -1,7 +1,7 @@
 """The Train page: tables in, a trained model out, without refits on reruns."""
 
 import pytest
-from app_helpers import APP, TIMEOUT, by_label, no_trouble, texts
+from app_helpers import APP, TIMEOUT, by_label, finish_jobs, no_trouble, texts
 from streamlit.testing.v1 import AppTest
 
 from pages import _state
@@ -32,10 +32,13 @@ def test_upload_profile_and_train_makes_the_current_model(at, tips_csv):
     by_label(at.selectbox, "Model").set_value("ridge").run()
     at.button(key=_state.TRAIN_BUTTON).click().run()
     no_trouble(at)
+    assert "Train Ridge" in texts(at.markdown)  # the job, shown while it runs
+    finish_jobs(at)
+    no_trouble(at)
     current = at.session_state[_state.MODEL]
     assert current.info.target == "tip" and current.info.task == "regression"
+    assert current.name == "tips ridge"
     assert {m.label for m in at.metric} >= {"R²", "MAE", "RMSE"}
-    assert at.status and at.status[0].state == "complete"
     assert len(at.get("plotly_chart")) == 2  # cross-validation spread + predicted vs actual
 
 
@@ -44,7 +47,7 @@ def test_rerun_after_training_neither_refits_nor_reparses(at, tips_csv):
     table = at.session_state[_state.TABLE]
     by_label(at.selectbox, "Target column").set_value("tip").run()
     by_label(at.selectbox, "Model").set_value("ridge").run()
-    at.button(key=_state.TRAIN_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.TRAIN_BUTTON).click().run())
     model_id = at.session_state[_state.MODEL].id
     by_label(at.slider, "Test share").set_value(0.3).run()
     by_label(at.multiselect, "Feature columns").set_value(["total_bill"]).run()
@@ -68,7 +71,7 @@ def test_sample_classification_shows_a_confusion_matrix(at):
     assert by_label(at.selectbox, "Target column").value == "species"
     assert by_label(at.radio, "Task").value == "classification"
     by_label(at.selectbox, "Model").set_value("logistic_regression").run()
-    at.button(key=_state.TRAIN_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.TRAIN_BUTTON).click().run())
     no_trouble(at)
     figures = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any("Confusion matrix" in spec for spec in figures)
@@ -79,9 +82,10 @@ def test_training_problem_is_a_user_error(at):
     at.radio(key=_state.TRAIN_SOURCE).set_value("Use a sample").run()
     by_label(at.selectbox, "Sample table").set_value("iris").run()
     by_label(at.radio, "Task").set_value("regression").run()
-    at.button(key=_state.TRAIN_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.TRAIN_BUTTON).click().run())
     no_trouble(at)
-    assert "Regression needs a numeric target" in texts(at.error)
+    assert "Failed" in texts(at.markdown)
+    assert "Regression needs a numeric target" in texts(at.caption)
     assert "current_model" not in at.session_state
 
 
@@ -90,12 +94,12 @@ def test_compare_models_then_train_the_best(at):
     at.radio(key=_state.TRAIN_SOURCE).set_value("Use a sample").run()
     by_label(at.selectbox, "Sample table").set_value("iris").run()
     by_label(at.number_input, "Cross-validation folds").set_value(2).run()
-    at.button(key=_state.COMPARE_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.COMPARE_BUTTON).click().run())
     no_trouble(at)
     board = at.dataframe[-1].value
     assert list(board["rank"])[:2] == [1, 2] and len(board) >= 5
     best = board["model"].iloc[0]
-    at.button(key=_state.TRAIN_BEST).click().run()
+    finish_jobs(at.button(key=_state.TRAIN_BEST).click().run())
     no_trouble(at)
     assert at.session_state[_state.MODEL].result.model_key
     assert best in at.success[0].value
@@ -104,7 +108,7 @@ def test_compare_models_then_train_the_best(at):
 def test_model_survives_a_page_switch(at):
     at.radio(key=_state.TRAIN_SOURCE).set_value("Use a sample").run()
     by_label(at.selectbox, "Model").set_value("ridge").run()
-    at.button(key=_state.TRAIN_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.TRAIN_BUTTON).click().run())
     model_id = at.session_state[_state.MODEL].id
     at.switch_page("pages/predict.py").run()
     no_trouble(at)

@@ -168,3 +168,37 @@ def test_progress_gives_an_estimate_of_the_time_left():
     assert record.elapsed(now=140.0) == 40.0
     assert record.seconds_left(now=140.0) == pytest.approx(120.0)
     assert record.with_(fraction=0.0).seconds_left(now=140.0) is None
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_says_so(store):
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame(rng.normal(size=(20_000, 8)), columns=[f"x{i}" for i in range(8)])
+    rows["y"] = rows.sum(axis=1)
+    params = {"target": "y", "model": "random_forest", "time_limit_s": 1,
+              "options": {"cv_folds": 5, "params": {"n_estimators": 1000}}}  # fmt: skip
+    record = store.create(jobs.new_id(), "train", "Train a slow forest", params)
+    LocalExecutor(store).submit(record, rows)
+    stopped = _wait(store, record)
+    assert stopped.status == jobs.FAILED
+    assert "past its time budget" in stopped.error
+
+
+def test_a_tune_job_gives_its_candidates_and_a_final_model(store, tips):
+    params = {"target": "tip", "model": "ridge", "budget_s": 120, "options": {"cv_folds": 2}}
+    record = store.create(jobs.new_id(), "tune", "Tune ridge", params)
+    LocalExecutor(store).submit(record, tips, profile_table(tips))
+    done = _wait(store, record)
+    assert done.status == jobs.DONE, done.error
+    board, found = jobs.tuning_leaderboard(store, done)
+    assert "alpha" in board and found["best_params"]["alpha"] > 0
+    assert jobs.training_result(store, done).model_key == "ridge"
+
+
+def test_prune_keeps_the_newest_finished_jobs_and_every_unfinished_one(store):
+    workspace = jobs.new_id()
+    made = [store.create(workspace, "train", f"job {i}", {}) for i in range(5)]
+    for record in made[:4]:
+        store.write(record.with_(status=jobs.DONE))
+    assert store.prune(workspace, keep=2) == 2
+    left = {r.title for r in store.jobs(workspace)}
+    assert left == {"job 4", "job 3", "job 2"}  # job 4 is unfinished
