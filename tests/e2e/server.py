@@ -57,7 +57,12 @@ def running_app_process(
     """``running_app``, yielding the server process too (for a profiler to attach to, or for
     a test to check it is still alive)."""
     port = free_port()
-    server_env = os.environ | {"MODEL_STUDIO_LIBRARY": str(library)} | (env or {})
+    jobs = library.with_name(f"{library.name}-jobs")
+    server_env = (
+        os.environ
+        | {"MODEL_STUDIO_LIBRARY": str(library), "MODEL_STUDIO_JOBS_DIR": str(jobs)}
+        | (env or {})
+    )
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.server import LONG, WAIT, settle
+from tests.e2e.server import LONG, WAIT, configure_page, settle
 
 HEADINGS = {
     "Train": "Train a model",
@@ -64,3 +64,13 @@ def open_tab(page: Page, label: str) -> None:
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true", timeout=WAIT)
     settle(page)
+
+
+def open_session(browser: Browser, url: str) -> Page:
+    """A new browser session (its own context) on the app at ``url``, drawn."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = configure_page(context.new_page())
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
+    settle(page)
+    return page

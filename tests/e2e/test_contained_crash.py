@@ -33,7 +33,6 @@ from tests.e2e.server import (
     LAUNCH_ARGS,
     LONG,
     WAIT,
-    configure_page,
     running_app_process,
     settle,
 )
@@ -44,7 +43,14 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import chart_titled, download, go_to, open_tab, upload  # noqa: E402
+from tests.e2e.steps import (  # noqa: E402
+    chart_titled,
+    download,
+    go_to,
+    open_session,
+    open_tab,
+    upload,
+)
 
 SKIP_CHECKS = {"MODEL_STUDIO_TESTS_SKIP_MODEL_CHECKS": "1"}
 # Screenshots of both sessions go here (default: the test's tmp_path).
@@ -114,15 +120,6 @@ def predict_in_subprocess(model: Path, rows: Path) -> int:
 
 
 # --- the sessions ---------------------------------------------------------------------------
-
-
-def open_session(browser, url: str) -> Page:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
-    page = configure_page(context.new_page())
-    page.goto(url)
-    expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
-    settle(page)
-    return page
 
 
 def load_model(page: Page, path: Path) -> None:

@@ -1,0 +1,104 @@
+"""Training jobs in headless Chromium: a job outlives a page switch and a browser reload and
+its model becomes current; Cancel stops one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, LONG, WAIT, running_app_process, settle
+
+pytestmark = pytest.mark.e2e
+if not os.environ.get("CI") and not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from tests.e2e.steps import go_to, open_session, upload  # noqa: E402
+
+FINISH = LONG * 4  # a ceiling for a training job on a loaded machine
+
+
+@pytest.fixture
+def app(tmp_path):
+    with running_app_process(tmp_path / "library", tmp_path / "streamlit.log") as (url, server):
+        yield url, server
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+def table_file(folder: Path, n_rows: int) -> Path:
+    """A regression table: six numbers, a category and ``target`` (the last column)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(n_rows, 6)), columns=list("abcdef"))
+    frame["kind"] = rng.choice(["x", "y", "z"], n_rows)
+    frame["target"] = 2 * frame["a"] + frame["b"] + rng.normal(size=n_rows)
+    path = folder / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def sidebar(page: Page):
+    return page.get_by_test_id("stSidebar")
+
+
+def start_training(page: Page, table: Path, model: str | None = None) -> None:
+    upload(page, table)
+    expect(page.get_by_text("Using table.csv:")).to_be_visible(timeout=LONG)
+    if model:
+        page.get_by_label("Model", exact=True).click()
+        page.get_by_role("option", name=model).click()
+        settle(page)
+    page.get_by_role("button", name="Train model").click()
+    expect(sidebar(page).get_by_text("Train ").first).to_be_visible(timeout=WAIT)
+
+
+def test_a_job_outlives_a_page_switch_and_a_reload_and_its_model_becomes_current(
+    app, browser, tmp_path
+):
+    url, server = app
+    page = open_session(browser, url)
+    start_training(page, table_file(tmp_path, 100_000))
+    assert "ws=" in page.url
+
+    go_to(page, "Predict & plot")
+    assert "ws=" in page.url  # written back after the page switch
+    expect(sidebar(page).get_by_text("Train Histogram gradient boosting")).to_be_visible(
+        timeout=WAIT
+    )
+    page.reload()
+    expect(page.get_by_role("heading", name="Predict & plot")).to_be_visible(timeout=LONG)
+
+    expect(sidebar(page).get_by_text("Done")).to_be_visible(timeout=FINISH)
+    expect(sidebar(page).get_by_text("table hist gradient boosting")).to_be_visible(timeout=WAIT)
+    go_to(page, "Train")
+    expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
+    expect(page.get_by_text("Using table.csv: 100,000 rows")).to_be_visible(timeout=WAIT)
+
+    # Another person, without this URL, sees none of it.
+    stranger = open_session(browser, url)
+    expect(sidebar(stranger).get_by_text("None yet.").first).to_be_visible(timeout=WAIT)
+    expect(sidebar(stranger).get_by_text("Train Histogram")).to_have_count(0, timeout=WAIT)
+    assert server.poll() is None
+
+
+def test_cancel_stops_a_running_job(app, browser, tmp_path):
+    url, server = app
+    page = open_session(browser, url)
+    start_training(page, table_file(tmp_path, 60_000), model="Random forest")
+    expect(sidebar(page).get_by_text("Cross-validation fold")).to_be_visible(timeout=LONG)
+    sidebar(page).get_by_role("button", name="Cancel").click()
+    expect(sidebar(page).get_by_text("Cancelled")).to_be_visible(timeout=LONG)
+    expect(sidebar(page).get_by_text("Current model")).to_be_visible(timeout=WAIT)
+    expect(sidebar(page).get_by_text("None yet.").first).to_be_visible(timeout=WAIT)
+    assert server.poll() is None
