@@ -9,6 +9,7 @@ reads their records, a few times a second while one is unfinished.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +19,13 @@ import streamlit as st
 
 from lib import jobs
 from lib.display import duration
+from lib.errors import UserError
 from lib.jobs import JobRecord, JobStore
 from lib.model_info import describe_model
 from lib.records import CurrentModel, TableData
-from pages import _state
+from pages import _state, _ui
 
+log = logging.getLogger("model_studio")
 WORKSPACE_PARAM = "ws"
 JOBS_DIR_VARIABLE = "MODEL_STUDIO_JOBS_DIR"
 KEEP_JOBS = 10  # finished jobs kept per workspace, with their inputs and results
@@ -126,6 +129,18 @@ def _seen() -> set[str]:
 
 
 def _take_in(record: JobRecord) -> None:
+    """Take in what a done job made; one whose files cannot be read is marked failed."""
+    try:
+        _take_in_results(record)
+    except (OSError, ValueError, KeyError, UserError) as error:
+        log.warning("Job %s's results could not be read: %r", record.id, error)
+        store().write(record.with_(status=jobs.FAILED, error=(
+            "The job finished, but its results could not be read back (its files are "
+            "damaged or gone). Start it again."
+        )))  # fmt: skip
+
+
+def _take_in_results(record: JobRecord) -> None:
     if record.kind == "compare":
         board = jobs.leaderboard(store(), record)
         st.session_state[_state.LEADERBOARD] = (record.params["signature"], board)
@@ -172,6 +187,13 @@ def job_list(*, limit: int, key: str, attention_only: bool = False) -> None:
 
 
 def _job_list(*, limit: int, key: str, attention_only: bool, was_unfinished: bool) -> None:
+    # A fragment rerun runs this alone, outside the page's guard.
+    with _ui.guard("showing your jobs"):
+        _draw_jobs(limit=limit, key=key, attention_only=attention_only,
+                   was_unfinished=was_unfinished)  # fmt: skip
+
+
+def _draw_jobs(*, limit: int, key: str, attention_only: bool, was_unfinished: bool) -> None:
     records = store().jobs(workspace())
     if take_in_finished(records):
         st.rerun(scope="app")  # redraw every part with what it made

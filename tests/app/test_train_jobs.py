@@ -91,3 +91,19 @@ def test_cancel_stops_a_job_and_no_model_comes_of_it(at, jobs_dir):
     assert _state.MODEL not in at.session_state
     (record,) = JobStore(jobs_dir).jobs(at.query_params["ws"])
     assert record.status == "cancelled" and record.title == "Train Random forest"
+
+
+def test_a_job_whose_results_are_damaged_is_shown_as_failed_not_as_a_crash(at, jobs_dir):
+    use_sample(at, "tips")
+    by_label(at.selectbox, "Model").set_value("ridge").run()
+    finish_jobs(at.button(key=_state.TRAIN_BUTTON).click().run())
+    store = JobStore(jobs_dir)
+    (record,) = store.jobs(at.query_params["ws"])
+    (store.folder(record) / "model.joblib").write_bytes(b"not a model")
+
+    again = reopened(at)
+    no_trouble(again)
+    assert not again.error
+    (failed,) = store.jobs(at.query_params["ws"])
+    assert failed.status == "failed" and "could not be read back" in failed.error
+    assert "could not be read back" in texts(again.caption)
