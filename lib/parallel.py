@@ -8,10 +8,17 @@ workers finish in, so figures are the same as a one-after-another run.
 Workers are joblib's loky processes: scikit-learn's single-threaded estimators hold the GIL, so
 threads would not help them. Inside a worker, native thread pools (OpenMP, BLAS) get one thread
 each, so that n workers use n cores and not n x cores.
+
+Inside a job running on a Dask worker (``on_dask_cluster(threads)``), the tasks go to the
+cluster instead, through joblib's dask backend: ``n_jobs()`` is the cluster's thread count, and
+the job's thread secedes from the worker's pool while it waits for them (no deadlock when every
+thread runs a job). Arguments over 1 kB (the prepared table) are scattered once per call.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -20,6 +27,8 @@ import joblib
 
 JOBS_VARIABLE = "MODEL_STUDIO_TRAIN_JOBS"
 T = TypeVar("T")
+# The thread count of the Dask cluster the current job runs on; 0: not on a cluster.
+_CLUSTER_THREADS = contextvars.ContextVar("model_studio_cluster_threads", default=0)
 
 
 def usable_cores() -> int:
@@ -29,8 +38,22 @@ def usable_cores() -> int:
     return max(1, joblib.cpu_count())
 
 
+@contextlib.contextmanager
+def on_dask_cluster(threads: int) -> Iterator[None]:
+    """Within: ``in_order`` runs tasks on the Dask cluster of the current worker (``threads``
+    threads in all), and ``n_jobs()`` is ``threads``. For a job's task on a Dask worker."""
+    token = _CLUSTER_THREADS.set(max(1, threads))
+    try:
+        yield
+    finally:
+        _CLUSTER_THREADS.reset(token)
+
+
 def n_jobs() -> int:
-    """Worker processes for training: ``MODEL_STUDIO_TRAIN_JOBS`` or ``usable_cores()``."""
+    """Workers for training: on a Dask cluster its thread count, otherwise
+    ``MODEL_STUDIO_TRAIN_JOBS`` or ``usable_cores()``."""
+    if threads := _CLUSTER_THREADS.get():
+        return threads
     raw = os.environ.get(JOBS_VARIABLE, "").strip()
     if not raw:
         return usable_cores()
@@ -55,7 +78,10 @@ def in_order(
     jobs = min(n_jobs() if jobs is None else jobs, len(tasks))
     if jobs <= 1:
         return (func(*task) for task in tasks)
-    with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+    # Dask workers started by a nanny already limit native thread pools to one thread.
+    on_cluster = bool(_CLUSTER_THREADS.get())
+    config = {"backend": "dask"} if on_cluster else {"backend": "loky", "inner_max_num_threads": 1}
+    with joblib.parallel_config(**config):
         # The generator hands back results in submission order; the pool is started and the
         # tasks dispatched here, while the configuration applies.
         return joblib.Parallel(n_jobs=jobs, return_as="generator")(
