@@ -36,7 +36,15 @@ class LocalExecutor:
         self._waiting: collections.deque[JobRecord] = collections.deque()
         self._running: dict[str, BaseProcess] = {}
         self._cancelling: set[str] = set()  # killed on purpose: not a failure
+        self.note = ""  # why jobs run here rather than on a Dask cluster (``executor_for``)
         atexit.register(self._stop_all)
+
+    def describe(self) -> str:
+        """Where jobs run, for a person: "this server's 2 cores"."""
+        from lib.parallel import usable_cores
+
+        cores = usable_cores()
+        return f"this server's {cores} core{'s' if cores != 1 else ''}"
 
     def submit(self, record: JobRecord, table: pd.DataFrame,
                profiles: list | None = None) -> None:  # fmt: skip
