@@ -151,6 +151,22 @@ def test_a_job_that_cannot_train_on_the_cluster_fails_in_plain_words(executor, s
     assert "no such column" in done.error and "Traceback" not in done.error
 
 
+def test_folds_on_the_cluster_come_in_order_and_shared_data_reaches_each_worker_once(client):
+    def job():  # run as a task: lib.parallel then spreads its tasks over the cluster
+        from lib import parallel
+
+        shared = np.zeros(200_000)  # 1.6 MB, as a prepared table in every fold task
+        with parallel.on_dask_cluster(2):
+            where = lambda values, i: (i, os.getpid(), values.__array_interface__["data"][0])  # noqa: E731
+            return list(parallel.in_order(where, [(shared, i) for i in range(6)]))
+
+    results = client.submit(job, pure=False).result(timeout=WAIT_S)
+    assert [i for i, _, _ in results] == list(range(6))
+    copies = {(pid, address) for _, pid, address in results}
+    # One copy per worker process that ran tasks, shared by its tasks (not one per task).
+    assert len(copies) == len({pid for _, pid, _ in results}) <= 2
+
+
 def _executing_worker(client: distributed.Client, record: jobs.JobRecord) -> str | None:
     """The address of the worker running ``record``'s task, if any is."""
     key = f"model-studio-job-{record.id}"
