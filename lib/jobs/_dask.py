@@ -31,9 +31,19 @@ import distributed
 import pandas as pd
 
 from . import _versions
-from ._record import CANCELLED, RUNNING, JobRecord
+from ._record import RUNNING, JobRecord
 from ._store import JobStore, new_id
-from ._work import Files, Throttled, done, failed, job_files, plain, read_profiles, write_files
+from ._work import (
+    Files,
+    Throttled,
+    done,
+    failed,
+    job_files,
+    mark_cancelled,
+    plain,
+    read_profiles,
+    write_files,
+)
 
 ERROR = "error.txt"  # a job that failed for its own reasons returns only this file
 CONNECT_TIMEOUT_S = 10
@@ -124,12 +134,7 @@ class DaskExecutor:
             distributed.Event(_cancel_event(record.id), client=self._client).set()
             future.cancel()
         with self._lock:
-            current = self.store.read(record.workspace, record.id) or record
-            if current.finished_or_stopped:
-                return current
-            stopped = current.with_(status=CANCELLED, step="Cancelled", finished=time.time())
-            self.store.write(stopped)
-        return stopped
+            return mark_cancelled(self.store, record)
 
     def running(self) -> int:
         """Jobs sent to the cluster and not finished (running or waiting for a worker)."""

@@ -21,9 +21,9 @@ from multiprocessing.process import BaseProcess
 
 import pandas as pd
 
-from ._record import CANCELLED, FAILED, QUEUED, JobRecord
+from ._record import FAILED, QUEUED, JobRecord
 from ._store import JobStore
-from ._work import PROFILES, TABLE, run_job
+from ._work import PROFILES, TABLE, mark_cancelled, run_job
 
 
 class LocalExecutor:
@@ -66,12 +66,7 @@ class LocalExecutor:
         if process is not None:
             process.kill()
             process.join(10)
-        current = self.store.read(record.workspace, record.id) or record
-        if current.finished_or_stopped:
-            return current
-        stopped = current.with_(status=CANCELLED, step="Cancelled", finished=time.time())
-        self.store.write(stopped)
-        return stopped
+        return mark_cancelled(self.store, record)
 
     def _stop_all(self) -> None:
         """At the web process's exit: end the jobs' processes (their records then read as

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._record import DONE, FAILED, RUNNING, JobRecord
+from ._record import CANCELLED, DONE, FAILED, RUNNING, JobRecord
 from ._store import JobStore
 
 TABLE, PROFILES = "table.arrow", "profiles.json"
@@ -74,6 +74,16 @@ def done(record: JobRecord) -> JobRecord:
 
 def failed(record: JobRecord, error: str) -> JobRecord:
     return record.with_(status=FAILED, error=error, finished=time.time())
+
+
+def mark_cancelled(store: JobStore, record: JobRecord) -> JobRecord:
+    """Mark the job cancelled unless it already ended; its record, as it now is."""
+    current = store.read(record.workspace, record.id) or record
+    if current.finished_or_stopped:
+        return current
+    stopped = current.with_(status=CANCELLED, step="Cancelled", finished=time.time())
+    store.write(stopped)
+    return stopped
 
 
 def read_profiles(text: str) -> list[Any]:
