@@ -10,6 +10,7 @@ reads their records, a few times a second while one is unfinished.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,19 +36,29 @@ _REPO = Path(__file__).resolve().parents[1]
 
 
 @st.cache_resource(show_spinner=False)
+def _interrupt_unfinished(root: str) -> int:
+    """Once per jobs folder and server: a server starting finds no process for a job left
+    unfinished by the previous one, so those are marked interrupted, never silently gone."""
+    return len(JobStore(root).interrupt_unfinished())
+
+
+@st.cache_resource(show_spinner=False)
 def _executor(root: str) -> Any:
-    """One executor per jobs folder and server. A server starting finds no process for a job
-    left unfinished by the previous one: those are marked interrupted, never silently gone."""
-    store = JobStore(root)
-    store.interrupt_unfinished()
-    return jobs.LocalExecutor(store)
+    _interrupt_unfinished(root)
+    return jobs.executor_for(JobStore(root))
 
 
 def executor() -> Any:
-    """The server's job executor (``MODEL_STUDIO_JOBS_DIR``, default jobs/ in the checkout)."""
-    import os
-
-    return _executor(os.environ.get(JOBS_DIR_VARIABLE) or str(_REPO / "jobs"))
+    """The server's job executor: a Dask cluster's when ``MODEL_STUDIO_DASK_SCHEDULER`` is set
+    and it answers, else this server's processes. Jobs live in ``MODEL_STUDIO_JOBS_DIR``
+    (default jobs/ in the checkout). A cluster that stopped answering is asked again (and
+    this server used meanwhile)."""
+    root = os.environ.get(JOBS_DIR_VARIABLE) or str(_REPO / "jobs")
+    current = _executor(root)
+    if not getattr(current, "answering", lambda: True)():
+        _executor.clear()
+        current = _executor(root)
+    return current
 
 
 def store() -> JobStore:
@@ -203,6 +214,11 @@ def _draw_jobs(*, limit: int, key: str, attention_only: bool, was_unfinished: bo
     if attention_only:
         shown = [r for i, r in enumerate(shown) if not r.finished_or_stopped
                  or (i == 0 and r.status in (jobs.FAILED, jobs.INTERRUPTED))]  # fmt: skip
+    if not attention_only:
+        place = executor()
+        st.caption(f"Run on {place.describe()}.")
+        if getattr(place, "note", ""):
+            st.caption(f":orange[{place.note}]")
     if not shown and not attention_only:
         st.caption("None yet. Training, comparing and tuning run here, whichever page is open.")
     for record in shown:

@@ -6,8 +6,14 @@ reloads, and after a server restart an unfinished one shows as interrupted. ``Lo
 runs jobs in local processes, a few at a time, and notices one that dies; its progress
 (fraction, step, elapsed, estimated time left) is read from the record. A finished job's
 results are read back without unpickling (``training_result``, ``leaderboard``).
+``DaskExecutor`` runs them on a Dask cluster instead (workers on other machines, same
+interface); ``executor_for(store)`` picks it when ``MODEL_STUDIO_DASK_SCHEDULER`` is set and the
+cluster is usable, and otherwise a ``LocalExecutor`` with the reason in its ``note``.
 """
 
+from typing import TYPE_CHECKING, Any
+
+from ._choose import SCHEDULER_VARIABLE, executor_for
 from ._local import LocalExecutor
 from ._record import (
     CANCELLED,
@@ -30,9 +36,13 @@ __all__ = [
     "INTERRUPTED",
     "QUEUED",
     "RUNNING",
+    "SCHEDULER_VARIABLE",
+    "ClusterUnusable",
+    "DaskExecutor",
     "JobRecord",
     "JobStore",
     "LocalExecutor",
+    "executor_for",
     "job_table",
     "leaderboard",
     "new_id",
@@ -40,3 +50,15 @@ __all__ = [
     "tuning_leaderboard",
     "valid_id",
 ]
+
+if TYPE_CHECKING:
+    from ._dask import ClusterUnusable, DaskExecutor
+
+
+def __getattr__(name: str) -> Any:
+    # Importing distributed takes ~0.6 s: only when a cluster is used.
+    if name in ("ClusterUnusable", "DaskExecutor"):
+        from . import _dask
+
+        return getattr(_dask, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

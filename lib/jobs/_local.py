@@ -21,9 +21,9 @@ from multiprocessing.process import BaseProcess
 
 import pandas as pd
 
-from ._record import CANCELLED, FAILED, QUEUED, JobRecord
+from ._record import FAILED, QUEUED, JobRecord
 from ._store import JobStore
-from ._work import PROFILES, TABLE, run_job
+from ._work import mark_cancelled, run_job, write_inputs
 
 
 class LocalExecutor:
@@ -36,15 +36,20 @@ class LocalExecutor:
         self._waiting: collections.deque[JobRecord] = collections.deque()
         self._running: dict[str, BaseProcess] = {}
         self._cancelling: set[str] = set()  # killed on purpose: not a failure
+        self.note = ""  # why jobs run here rather than on a Dask cluster (``executor_for``)
         atexit.register(self._stop_all)
+
+    def describe(self) -> str:
+        """Where jobs run, for a person: "this server's 2 cores"."""
+        from lib.parallel import usable_cores
+
+        cores = usable_cores()
+        return f"this server's {cores} core{'s' if cores != 1 else ''}"
 
     def submit(self, record: JobRecord, table: pd.DataFrame,
                profiles: list | None = None) -> None:  # fmt: skip
         """Queue ``record``'s job on ``table`` (n_rows x n_columns) with its column profiles."""
-        folder = self.store.folder(record)
-        table.reset_index(drop=True).to_feather(folder / TABLE, compression="uncompressed")
-        if profiles is not None:
-            (folder / PROFILES).write_text(json.dumps([p.to_json() for p in profiles]))
+        write_inputs(self.store.folder(record), table, profiles)
         with self._lock:
             self._waiting.append(record)
         self._start_waiting()
@@ -58,12 +63,7 @@ class LocalExecutor:
         if process is not None:
             process.kill()
             process.join(10)
-        current = self.store.read(record.workspace, record.id) or record
-        if current.finished_or_stopped:
-            return current
-        stopped = current.with_(status=CANCELLED, step="Cancelled", finished=time.time())
-        self.store.write(stopped)
-        return stopped
+        return mark_cancelled(self.store, record)
 
     def _stop_all(self) -> None:
         """At the web process's exit: end the jobs' processes (their records then read as

@@ -1,28 +1,37 @@
-"""What runs in a job's own process: ``run_job(root, workspace, job_id)``.
+"""What a job runs: ``job_files`` (on a table, wherever it runs) and ``run_job`` (its own process).
 
-It reads the job's inputs from its folder, runs it with progress written to its record (at
-most a few times a second), writes the results beside them and marks the record done, or
-failed with the reason in plain words. Results are plain files: the model as ``model.joblib``
-(``lib.persistence.dump_model``), figures as JSON and ``.npz`` without pickles.
+``job_files(kind, frame, profiles, params, progress)`` runs a job of ``kind`` (``JOB_KINDS``, a
+dict of kind -> function) and gives its results as files, ``{file name: bytes}``: the model as
+``model.joblib`` (``lib.persistence.dump_model``), figures as JSON and ``.npz`` without pickles.
+A local job's process calls it through ``run_job(root, workspace, job_id)``, which reads the
+inputs from the job's folder, writes progress to its record (at most a few times a second),
+writes the files beside them and marks the record done, or failed with the reason in plain
+words. A Dask worker calls it too (``_dask``), and the web process writes the files.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._record import DONE, FAILED, RUNNING, JobRecord
+from ._record import CANCELLED, DONE, FAILED, RUNNING, JobRecord
 from ._store import JobStore
 
 TABLE, PROFILES = "table.arrow", "profiles.json"
 MODEL, RESULT, HOLDOUT, BOARD = "model.joblib", "result.json", "holdout.npz", "board.json"
 TUNING = "tuning.json"
-_PROGRESS_EVERY_S = 0.25
+RESULT_FILES = frozenset({MODEL, RESULT, HOLDOUT, BOARD, TUNING})
+PROGRESS_EVERY_S = 0.25
+
+Progress = Callable[[float, str], None]
+Files = dict[str, bytes]
 
 
 def run_job(root: str, workspace: str, job_id: str) -> None:
@@ -37,35 +46,88 @@ def run_job(root: str, workspace: str, job_id: str) -> None:
     try:
         folder = store.folder(record)
         frame = pd.read_feather(folder / TABLE)
-        profiles = _profiles(folder)
-        _KINDS[record.kind](folder, frame, profiles, record.params, progress)
+        path = folder / PROFILES
+        profiles = read_profiles(path.read_text()) if path.exists() else None
+        write_files(folder, job_files(record.kind, frame, profiles, record.params, progress))
     except Exception as error:
-        store.write(progress.record.with_(status=FAILED, error=_plain(error), finished=time.time()))
+        store.write(failed(progress.record, plain(error)))
         return
-    store.write(progress.record.with_(status=DONE, fraction=1.0, step="Done", finished=time.time()))
+    store.write(done(progress.record))
 
 
-class _Progress:
-    """A ``lib.training.Progress`` callback that writes to the record, throttled."""
+def job_files(kind: str, frame: pd.DataFrame, profiles: list[Any] | None,
+              params: dict[str, Any], progress: Progress) -> Files:  # fmt: skip
+    """The result files of a ``kind`` job on ``frame`` (n_rows x n_columns) with ``params``."""
+    return JOB_KINDS[kind](frame, profiles, params, progress)
+
+
+def write_inputs(folder: Path, table: pd.DataFrame, profiles: list[Any] | None) -> None:
+    """Keep a job's table (n_rows x n_columns, Arrow) and its column profiles (JSON) in its
+    folder: a local job reads them there, and a reload takes the table back from them."""
+    table.reset_index(drop=True).to_feather(folder / TABLE, compression="uncompressed")
+    if profiles is not None:
+        (folder / PROFILES).write_text(json.dumps([p.to_json() for p in profiles]))
+
+
+def write_files(folder: Path, files: Files) -> None:
+    """Write a job's result files into its folder (only the names a job writes)."""
+    for name, data in files.items():
+        if name not in RESULT_FILES:
+            raise ValueError(f"not a job's result file: {name!r}")
+        (folder / name).write_bytes(data)
+
+
+def done(record: JobRecord) -> JobRecord:
+    return record.with_(status=DONE, fraction=1.0, step="Done", finished=time.time())
+
+
+def failed(record: JobRecord, error: str) -> JobRecord:
+    return record.with_(status=FAILED, error=error, finished=time.time())
+
+
+def mark_cancelled(store: JobStore, record: JobRecord) -> JobRecord:
+    """Mark the job cancelled unless it already ended; its record, as it now is."""
+    current = store.read(record.workspace, record.id) or record
+    if current.finished_or_stopped:
+        return current
+    stopped = current.with_(status=CANCELLED, step="Cancelled", finished=time.time())
+    store.write(stopped)
+    return stopped
+
+
+def read_profiles(text: str) -> list[Any]:
+    """Column profiles from their JSON (a list of ``ColumnProfile.to_json()``)."""
+    from lib.profile import ColumnProfile
+
+    return [ColumnProfile.from_json(item) for item in json.loads(text)]
+
+
+class Throttled:
+    """A ``lib.training.Progress`` callback passing (fraction, step) on to ``send`` at most
+    once every ``PROGRESS_EVERY_S``; ``fraction`` and ``step`` are the latest seen."""
+
+    def __init__(self, send: Callable[[float, str], None]) -> None:
+        self._send, self._last = send, 0.0
+        self.fraction, self.step = 0.0, ""
+
+    def __call__(self, fraction: float, step: str) -> None:
+        self.fraction, self.step = min(max(float(fraction), 0.0), 1.0), step
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            self._send(self.fraction, step)
+
+
+class _Progress(Throttled):
+    """Progress written to the record (``record``: as it is now, with the latest step)."""
 
     def __init__(self, store: JobStore, record: JobRecord) -> None:
-        self.store, self.record, self._last = store, record, 0.0
+        super().__init__(lambda fraction, step: store.write(self.record))
+        self.record = record
 
     def __call__(self, fraction: float, step: str) -> None:
         self.record = self.record.with_(fraction=min(max(float(fraction), 0.0), 1.0), step=step)
-        now = time.monotonic()
-        if now - self._last >= _PROGRESS_EVERY_S:
-            self._last = now
-            self.store.write(self.record)
-
-
-def _profiles(folder: Path) -> list[Any] | None:
-    from lib.profile import ColumnProfile
-
-    path = folder / PROFILES
-    if not path.exists():
-        return None
-    return [ColumnProfile.from_json(item) for item in json.loads(path.read_text())]
+        super().__call__(fraction, step)
 
 
 def _options(params: dict[str, Any]) -> Any:
@@ -74,19 +136,19 @@ def _options(params: dict[str, Any]) -> Any:
     return Options(**params.get("options", {}))
 
 
-def _train(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
-           progress: _Progress) -> None:  # fmt: skip
+def _train(frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
+           progress: Progress) -> Files:  # fmt: skip
     from lib.training import train
 
     result = train(
         frame, params["target"], features=params.get("features"), task=params.get("task"),
         model=params["model"], options=_options(params), profiles=profiles, progress=progress,
     )  # fmt: skip
-    _write_training(folder, result)
+    return _training_files(result)
 
 
-def _tune(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
-          progress: _Progress) -> None:  # fmt: skip
+def _tune(frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
+          progress: Progress) -> Files:  # fmt: skip
     from lib.tuning import tune
 
     found = tune(
@@ -94,38 +156,41 @@ def _tune(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, An
         model=params["model"], options=_options(params), profiles=profiles,
         budget_s=float(params.get("budget_s", 60.0)), progress=progress,
     )  # fmt: skip
-    _write_training(folder, found.result)
-    board = found.leaderboard
     payload = {
-        "board": board.to_dict(orient="split"), "best_params": found.best_params,
+        "board": found.leaderboard.to_dict(orient="split"), "best_params": found.best_params,
         "primary": found.primary, "stopped_early": found.stopped_early, "seconds": found.seconds,
     }  # fmt: skip
-    (folder / TUNING).write_text(json.dumps(payload))
+    return _training_files(found.result) | {TUNING: json.dumps(payload).encode()}
 
 
-def _write_training(folder: Path, result: Any) -> None:
-    """A ``TrainingResult`` as files: the model, its plain figures, its holdout arrays."""
+def _training_files(result: Any) -> Files:
+    """A ``lib.training.TrainingResult`` as files: the model, its plain figures, its holdout
+    arrays (``.npz`` without pickles)."""
     from lib.persistence import dump_model
 
-    (folder / MODEL).write_bytes(dump_model(result.pipeline, compression="none"))
-    plain = {
+    plain_result = {
         name: getattr(result, name)
         for name in ("task", "target", "model_key", "features", "left_out", "metrics",
                      "baseline_metrics", "cv_scores", "warnings", "seconds", "n_rows",
                      "n_dropped_missing_target")
     }  # fmt: skip
-    (folder / RESULT).write_text(json.dumps(plain))
+    files = {
+        MODEL: dump_model(result.pipeline, compression="none"),
+        RESULT: json.dumps(plain_result).encode(),
+    }
     if result.holdout is not None:
         holdout = result.holdout
         arrays = {"y_true": holdout.y_true, "y_pred": holdout.y_pred}
         if holdout.proba is not None and holdout.classes is not None:
             arrays |= {"proba": holdout.proba, "classes": holdout.classes}
-        plain_arrays = {key: _no_objects(value) for key, value in arrays.items()}
-        np.savez(str(folder / HOLDOUT), allow_pickle=False, **plain_arrays)
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, **{k: _no_objects(v) for k, v in arrays.items()})
+        files[HOLDOUT] = buffer.getvalue()
+    return files
 
 
-def _compare(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
-             progress: _Progress) -> None:  # fmt: skip
+def _compare(frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
+             progress: Progress) -> Files:  # fmt: skip
     from lib.training import compare_models
 
     board = compare_models(
@@ -134,10 +199,15 @@ def _compare(folder: Path, frame: pd.DataFrame, profiles: Any, params: dict[str,
         progress=progress,
     )  # fmt: skip
     payload = {"board": board.to_dict(orient="split"), "attrs": dict(board.attrs)}
-    (folder / BOARD).write_text(json.dumps(payload))
+    return {BOARD: json.dumps(payload).encode()}
 
 
-_KINDS = {"train": _train, "compare": _compare, "tune": _tune}
+# A job's kind -> what it runs: (frame, profiles or None, params, progress) -> result files.
+JOB_KINDS: dict[str, Callable[[pd.DataFrame, Any, dict[str, Any], Progress], Files]] = {
+    "train": _train,
+    "compare": _compare,
+    "tune": _tune,
+}
 
 
 def _no_objects(values: np.ndarray) -> np.ndarray:
@@ -146,7 +216,8 @@ def _no_objects(values: np.ndarray) -> np.ndarray:
     return values.astype(str) if values.dtype == object else values
 
 
-def _plain(error: Exception) -> str:
+def plain(error: BaseException) -> str:
+    """Why a job failed, in plain words (never a traceback)."""
     from lib.errors import UserError
 
     if isinstance(error, UserError):
