@@ -25,6 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lib import catalog
 from lib.display import human_size
@@ -169,20 +170,17 @@ def job_advice(
     task: str,
     model_keys: Sequence[str],
     *,
-    kind: str = "train",
-    n_jobs: int = 1,
-    n_classes: int = 2,
-    params: dict | None = None,
     available: int | None = None,
+    **job: Any,
 ) -> str | None:
-    """``memory_advice`` for a job described as to ``estimate_memory``, the row count to
-    sample to found by bisection on the estimate (so it fits whatever the job's kind);
-    ``available`` defaults to ``available_memory()``."""
+    """``memory_advice`` for a job described as to ``estimate_memory`` (``job`` holds its
+    keyword arguments: kind, n_jobs, n_classes, params), the row count to sample to found by
+    bisection on the estimate, so it fits whatever the job's kind; ``available`` defaults to
+    ``available_memory()``."""
     free = available_memory() if available is None else available
 
     def need(rows: int) -> int:
-        return estimate_memory(rows, shape, task, model_keys, kind=kind, n_jobs=n_jobs,
-                               n_classes=n_classes, params=params)  # fmt: skip
+        return estimate_memory(rows, shape, task, model_keys, **job)
 
     low, high = 0, n_rows
     while low < high:  # the most rows whose estimate, with the margin, fits
