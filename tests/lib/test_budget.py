@@ -111,7 +111,7 @@ _CHILD = textwrap.dedent(
     from lib import training
 
     rng = np.random.default_rng(0)
-    n = 40_000
+    n = 25_000
     frame = pd.DataFrame(rng.normal(size=(n, 10)), columns=[f"x{i}" for i in range(10)])
     for i, levels in enumerate((4, 20, 2)):
         frame[f"c{i}"] = pd.array([f"level {v}" for v in rng.integers(0, levels, n)], dtype="str")
@@ -134,6 +134,6 @@ def test_a_real_training_run_stays_under_its_estimate(key, params):
                          capture_output=True, text=True, check=True, env=env)  # fmt: skip
     measured = int(out.stdout.strip().splitlines()[-1])
     shape = TableShape(n_numeric=10, n_categorical=3, n_levels=26, text_chars=8)
-    estimate = estimate_memory(40_000, shape, CLASSIFICATION, [key], params=params)
+    estimate = estimate_memory(25_000, shape, CLASSIFICATION, [key], params=params)
     # Memory, not time: the same on a busy machine. The estimate errs high, within reason.
     assert measured < estimate < 4 * measured
