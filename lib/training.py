@@ -6,6 +6,10 @@ The problem is prepared by ``lib.problem``; what training records and warns abou
 ``train`` holds out a stratified test split, cross-validates on the rest, scores a dummy
 baseline the same way, warns about likely leakage, then refits the final pipeline on every
 row. ``compare_models`` cross-validates several catalog models and ranks them.
+
+Both take an optional time budget (``budget_s``, seconds from the call): no cross-validation
+fold (``train``) or candidate (``compare_models``) starts once it is spent, and what finished is
+kept. A fit that has started is never stopped midway; the job layer enforces a hard limit.
 """
 
 from __future__ import annotations
@@ -103,9 +107,16 @@ def train(
     options: Options | None = None,
     profiles: list[ColumnProfile] | None = None,
     progress: Progress | None = None,
+    budget_s: float | None = None,
 ) -> TrainingResult:
-    """Train ``model`` (a catalog key) to predict ``target`` from ``features`` of ``df``."""
+    """Train ``model`` (a catalog key) to predict ``target`` from ``features`` of ``df``.
+
+    With ``budget_s`` (seconds), cross-validation folds stop starting once it is spent: the
+    folds that finished are kept (at least 2, else cross-validation is skipped) and a warning
+    says so. The holdout scoring and the final fit always run.
+    """
     started = time.perf_counter()
+    deadline = _Deadline(budget_s) if budget_s is not None else None
     options = options or Options()
     report = progress or (lambda fraction, message: None)
     problem = prepare(df, target, features, task, profiles)
@@ -123,7 +134,8 @@ def train(
 
     if folds:
         report(0.0, f"Cross-validation fold 1 of {len(folds)}")
-    cv_scores = _cross_validate(pipeline, problem, folds, report_fold)
+    cv_scores = _cross_validate(pipeline, problem, folds, report_fold, deadline)
+    cv_scores, budget_notes = _kept_folds(cv_scores, len(folds), budget_s)
     step = len(folds)
 
     metrics, baseline_metrics, holdout = {}, {}, None
@@ -145,7 +157,7 @@ def train(
     facts = pending_facts.result()
     _predict_on_one_thread(pipeline)
 
-    notes = training_warnings(problem, metrics, baseline_metrics) + facts.leakage
+    notes = budget_notes + training_warnings(problem, metrics, baseline_metrics) + facts.leakage
     if not converged:
         notes.append(
             f"{spec.label} stopped before it converged. Its figures may improve with more "
@@ -198,13 +210,18 @@ def compare_models(
     options: Options | None = None,
     profiles: list[ColumnProfile] | None = None,
     progress: Progress | None = None,
+    budget_s: float | None = None,
 ) -> pd.DataFrame:
     """Cross-validate several catalog models with their default settings and rank them.
 
     Returns a DataFrame, best first, with columns model (key), name, the primary metric's mean
     and std over folds, every other metric's mean, and fit seconds. On more than
     ``COMPARE_SAMPLE_ROWS`` rows a random sample of that size is used (``attrs["sampled"]``).
+    With ``budget_s`` (seconds), no candidate starts once it is spent (they go a batch of
+    ``parallel.n_jobs()`` at a time): the board holds those that finished,
+    ``attrs["stopped_early"]`` is True and ``attrs["skipped"]`` lists the keys not run.
     """
+    deadline = _Deadline(budget_s) if budget_s is not None else None
     options = options or Options()
     report = progress or (lambda fraction, message: None)
     problem = prepare(df, target, features, task, profiles)
@@ -225,37 +242,103 @@ def compare_models(
     # Every candidate's every fold is one task, so the pool stays busy across candidates.
     tasks = [(p, problem, train_idx, test_idx) for p in pipelines for train_idx, test_idx in folds]
     report(0.0, f"Cross-validating {specs[0].label}")
-    results = _fold_results(tasks)
-    board_rows: list[dict[str, Any]] = []
-    for i, spec in enumerate(specs):
-        fold_scores: dict[str, list[float]] = {}
-        seconds = 0.0
-        for j in range(len(folds)):
-            metrics, fold_seconds = next(results)
-            seconds += fold_seconds
-            for name, value in metrics.items():
-                fold_scores.setdefault(name, []).append(value)
-            done = i * len(folds) + j + 1
-            if done < len(tasks):
-                upcoming = specs[done // len(folds)].label
-                report(done / len(tasks), f"Cross-validating {upcoming}")
-        row: dict[str, Any] = {"model": spec.key, "name": spec.label}
-        row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
-        row[f"{primary} std"] = float(np.std(fold_scores[primary]))
-        row |= {name: float(np.mean(v)) for name, v in fold_scores.items() if name != primary}
-        # Fit and scoring time summed over folds: the same figure however many workers ran them.
-        row["seconds"] = seconds
-        board_rows.append(row)
+    scored: list[tuple[dict[str, float], float]] = []
+    for done, found in enumerate(_results_within(tasks, deadline, len(folds)), start=1):
+        scored.append(found)
+        if done < len(tasks):
+            report(done / len(tasks), f"Cross-validating {specs[done // len(folds)].label}")
+    k = len(folds)
+    board_rows = [
+        _board_row(spec, primary, scored[i * k : (i + 1) * k])
+        for i, spec in enumerate(specs[: len(scored) // k])
+    ]
+    skipped = [spec.key for spec in specs[len(board_rows) :]]
+    if not board_rows:
+        raise TrainingError(_budget_too_short(budget_s or 0.0, deadline))
     report(1.0, "Done")
     board = pd.DataFrame(board_rows).sort_values(
         f"{primary} mean", ascending=False, ignore_index=True
     )
     board.attrs["sampled"] = COMPARE_SAMPLE_ROWS if sampled else 0
     board.attrs["primary"] = primary
+    board.attrs["stopped_early"] = bool(skipped)
+    board.attrs["skipped"] = skipped
     return board
 
 
 # --- internals --------------------------------------------------------------------------------
+
+
+class _Deadline:
+    """``budget_s`` seconds from now, by ``time.perf_counter`` (``_clock``, for the tests)."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        self.started = _clock()
+
+    def elapsed(self) -> float:
+        return _clock() - self.started
+
+    def spent(self) -> bool:
+        return self.elapsed() >= self.budget_s
+
+
+_clock = time.perf_counter
+
+
+def _seconds(value: float) -> str:
+    """A budget or duration as a person reads it: 60 -> "60 s", 0.25 -> "0.25 s"."""
+    return f"{value:,.3g} s" if value < 100 else f"{value:,.0f} s"
+
+
+def _budget_too_short(budget_s: float, deadline: _Deadline | None) -> str:
+    spent = deadline.elapsed() if deadline else 0.0
+    return (
+        f"The time budget of {_seconds(budget_s)} was spent before the first model could "
+        f"start (reading and preparing the table took {_seconds(spent)}), so no model was "
+        "compared. Allow more time, or compare fewer models on a sample of the rows."
+    )
+
+
+def _kept_folds(
+    scores: dict[str, list[float]], n_folds: int, budget_s: float | None
+) -> tuple[dict[str, list[float]], list[str]]:
+    """The cross-validation scores to report, and the warning when the budget cut them short.
+
+    ``scores`` maps metric -> the values of the folds that finished (fewer than ``n_folds``
+    when the time budget ran out); fewer than 2 finished folds are dropped altogether.
+    """
+    n_done = len(next(iter(scores.values()), []))
+    if n_done == n_folds:
+        return scores, []
+    budget = _seconds(budget_s or 0.0)
+    if n_done >= 2:
+        return scores, [
+            f"The time budget of {budget} ran out after {n_done} of {n_folds} cross-validation "
+            f"folds; the figures use those {n_done}."
+        ]
+    return {}, [
+        f"The time budget of {budget} ran out after {n_done} of {n_folds} cross-validation "
+        "folds, too few to cross-validate, so cross-validation was skipped; the held-out rows' "
+        "figures still stand. Allow more time for cross-validated figures."
+    ]
+
+
+def _board_row(
+    spec: ModelSpec, primary: str, fold_results: list[tuple[dict[str, float], float]]
+) -> dict[str, Any]:
+    """One leaderboard row from a candidate's (metrics, seconds) per fold."""
+    fold_scores: dict[str, list[float]] = {}
+    for metrics, _ in fold_results:
+        for name, value in metrics.items():
+            fold_scores.setdefault(name, []).append(value)
+    row: dict[str, Any] = {"model": spec.key, "name": spec.label}
+    row[f"{primary} mean"] = float(np.mean(fold_scores[primary]))
+    row[f"{primary} std"] = float(np.std(fold_scores[primary]))
+    row |= {name: float(np.mean(v)) for name, v in fold_scores.items() if name != primary}
+    # Fit and scoring time summed over folds: the same figure however many workers ran them.
+    row["seconds"] = sum(seconds for _, seconds in fold_results)
+    return row
 
 
 @dataclass(frozen=True)
@@ -269,17 +352,19 @@ def _cross_validate(
     problem: Prepared,
     folds: list[tuple[np.ndarray, np.ndarray]],
     on_fold: Callable[[int], None] | None = None,
+    deadline: _Deadline | None = None,
 ) -> dict[str, list[float]]:
     """Per-fold scores of ``pipeline`` on ``problem``: metric name -> one value per fold.
 
     For each fold (train positions, test positions) of ``folds`` a fresh clone of ``pipeline``
     is fitted on the train rows and scored (``lib.metrics.score``) on the test rows, on
     ``lib.parallel`` workers; scores are in fold order and ``pipeline`` itself stays unfitted.
-    ``on_fold(i)`` is called here once fold ``i`` is scored, in fold order.
+    ``on_fold(i)`` is called here once fold ``i`` is scored, in fold order. With a
+    ``deadline``, no fold starts once it is spent: the lists then hold the folds that finished.
     """
     scores: dict[str, list[float]] = {}
-    results = _fold_results(
-        [(pipeline, problem, train_idx, test_idx) for train_idx, test_idx in folds]
+    results = _results_within(
+        [(pipeline, problem, train_idx, test_idx) for train_idx, test_idx in folds], deadline
     )
     for i, (metrics, _) in enumerate(results):
         for name, value in metrics.items():
@@ -298,6 +383,27 @@ def _fold_results(
         # The pool is the parallelism: a forest's own threads would only compete for its cores.
         tasks = [(_single_threaded(p), *rest) for p, *rest in tasks]
     return parallel.in_order(_score_fold, tasks, jobs)
+
+
+def _results_within(
+    tasks: list[tuple[Pipeline, Prepared, np.ndarray, np.ndarray]],
+    deadline: _Deadline | None,
+    per_unit: int = 1,
+) -> Iterator[tuple[dict[str, float], float]]:
+    """``_fold_results(tasks)``, but no task starts once ``deadline`` is spent.
+
+    Without a deadline all tasks go to the pool at once. With one, they go a batch at a time,
+    a batch being ``parallel.n_jobs()`` units of ``per_unit`` consecutive tasks (a candidate's
+    folds), and the deadline is looked at before each batch, the first included.
+    """
+    if deadline is None:
+        yield from _fold_results(tasks)
+        return
+    size = parallel.n_jobs() * max(per_unit, 1)
+    for start in range(0, len(tasks), size):
+        if deadline.spent():
+            return
+        yield from _fold_results(tasks[start : start + size])
 
 
 def _score_fold(
