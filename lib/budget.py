@@ -37,6 +37,7 @@ BASE_BYTES = 260 * MB  # measured: 235-245 MB for a small job (imports, table, a
 WORKER_BYTES = 160 * MB  # a loky worker: fewer modules than the job process
 TABLE_COPIES = 3
 ENCODED_COPIES = 3
+JOB_MEMORY_VARIABLE = "MODEL_STUDIO_JOB_MEMORY_MB"
 COMPARE_ROWS = 20_000  # lib.training.COMPARE_SAMPLE_ROWS (not imported: it pulls sklearn in)
 SAFETY_MARGIN = 1.2  # a job fits when its estimate times this is below the free memory
 DATE_COLUMNS = 1 + 8 + 13  # the trend and the weekly and yearly splines (lib.preprocessing)
@@ -129,9 +130,11 @@ def estimate_memory(
 
 def available_memory() -> int:
     """Bytes this process could still allocate: ``MemAvailable`` from /proc/meminfo, or the
-    cgroup's limit minus its usage when that is lower (cgroup v2, then v1). Elsewhere the
-    physical memory the OS reports as free, or 4 GB when nothing can be read."""
-    candidates = [found for found in (_meminfo_available(), _cgroup_room()) if found]
+    cgroup's limit minus its usage when that is lower (cgroup v2, then v1), or
+    ``MODEL_STUDIO_JOB_MEMORY_MB`` (what the people running the app let one job use) when
+    that is lower still. Elsewhere the physical memory the OS reports as free, or 4 GB when
+    nothing can be read."""
+    candidates = [found for found in (_meminfo_available(), _cgroup_room(), _job_cap()) if found]
     if candidates:
         return min(candidates)
     try:
@@ -239,6 +242,16 @@ def _friendly(rows: float) -> int:
 
 def _is_number(profile: ColumnProfile) -> bool:
     return profile.dtype.startswith(("int", "uint", "float", "Int", "Float"))
+
+
+def _job_cap() -> int | None:
+    raw = os.environ.get(JOB_MEMORY_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        return max(1, int(float(raw) * MB))
+    except ValueError:
+        raise ValueError(f"{JOB_MEMORY_VARIABLE} must be a number of MB, not {raw!r}") from None
 
 
 def _meminfo_available() -> int | None:

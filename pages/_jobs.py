@@ -18,12 +18,13 @@ from typing import Any
 
 import streamlit as st
 
-from lib import jobs
+from lib import budget, catalog, jobs, parallel
 from lib.display import duration
 from lib.errors import UserError
 from lib.jobs import JobRecord, JobStore
 from lib.model_info import describe_model
 from lib.records import CurrentModel, TableData
+from lib.schema import CLASSIFICATION
 from pages import _state, _ui
 
 log = logging.getLogger("model_studio")
@@ -104,14 +105,53 @@ def _restore(workspace_id: str) -> None:
 # --- starting jobs ----------------------------------------------------------------------------
 
 
-def start(kind: str, title: str, params: dict[str, Any], table: TableData) -> JobRecord:
-    """Start a job of ``kind`` on ``table``; ``params`` are plain JSON values."""
+def start(kind: str, title: str, params: dict[str, Any], table: TableData, *,
+          anyway: bool = False) -> None:  # fmt: skip
+    """Start a job of ``kind`` on ``table`` (``params``: plain JSON values). When its memory
+    estimate does not fit in what is free here, it waits for the person to say "Start
+    anyway" (``pending_prompt``), unless ``anyway``."""
+    advice = None if anyway else _memory_advice(kind, params, table)
+    if advice is not None:
+        st.session_state[_state.PENDING_JOB] = (kind, title, params, table.sha, advice)
+        return
+    st.session_state.pop(_state.PENDING_JOB, None)
     workspace_id = workspace()
     about = {"name": table.name, "sha": table.sha, "suggested_target": table.suggested_target}
     record = store().create(workspace_id, kind, title, params | {"table": about})
     executor().submit(record, table.df, table.profiles)
     store().prune(workspace_id, keep=KEEP_JOBS)
-    return record
+
+
+def pending_prompt(table: TableData) -> None:
+    """The job held back by its memory estimate, with "Start anyway" and "Don't start"."""
+    pending = st.session_state.get(_state.PENDING_JOB)
+    if pending is None or pending[3] != table.sha:
+        return
+    kind, title, params, _, advice = pending
+    st.warning(f"**{title}** was not started. {advice}", icon=":material/memory:")
+    go, drop, _ = st.columns([1, 1, 4])
+    if go.button("Start anyway", key=_state.START_ANYWAY):
+        start(kind, title, params, table, anyway=True)
+        st.rerun()
+    if drop.button("Don't start", key=_state.DONT_START):
+        st.session_state.pop(_state.PENDING_JOB, None)
+        st.rerun()
+
+
+def _memory_advice(kind: str, params: dict[str, Any], table: TableData) -> str | None:
+    """What to say when the job's estimated memory does not fit here (None when it does, or
+    when jobs run on a cluster, whose workers have their own memory)."""
+    if not isinstance(executor(), jobs.LocalExecutor):
+        return None
+    task, target = params["task"], params["target"]
+    keys = ([spec.key for spec in catalog.models_for(task)] if kind == "compare"
+            else [params["model"]])  # fmt: skip
+    classes = int(table.df[target].nunique()) if task == CLASSIFICATION else 1
+    return budget.job_advice(
+        len(table.df), budget.table_shape(table.profiles, params["features"]), task, keys,
+        kind=kind, n_jobs=parallel.n_jobs(), n_classes=classes,
+        params=params["options"].get("params"),
+    )  # fmt: skip
 
 
 def cancel(record: JobRecord) -> None:

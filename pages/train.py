@@ -265,6 +265,7 @@ st.caption(
     "Jobs run on their own, outside this page: switch pages or reload, and follow them in "
     "the sidebar."
 )
+_jobs.pending_prompt(table)
 _jobs.job_list(limit=3, key="train", attention_only=True)
 
 saved_board = st.session_state.get(_state.LEADERBOARD)

@@ -143,6 +143,7 @@ def _train(frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
     result = train(
         frame, params["target"], features=params.get("features"), task=params.get("task"),
         model=params["model"], options=_options(params), profiles=profiles, progress=progress,
+        budget_s=params.get("budget_s"),
     )  # fmt: skip
     return _training_files(result)
 
@@ -196,7 +197,7 @@ def _compare(frame: pd.DataFrame, profiles: Any, params: dict[str, Any],
     board = compare_models(
         frame, params["target"], features=params.get("features"), task=params.get("task"),
         model_keys=params.get("model_keys"), options=_options(params), profiles=profiles,
-        progress=progress,
+        progress=progress, budget_s=params.get("budget_s"),
     )  # fmt: skip
     payload = {"board": board.to_dict(orient="split"), "attrs": dict(board.attrs)}
     return {BOARD: json.dumps(payload).encode()}

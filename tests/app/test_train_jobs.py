@@ -107,3 +107,24 @@ def test_a_job_whose_results_are_damaged_is_shown_as_failed_not_as_a_crash(at, j
     (failed,) = store.jobs(at.query_params["ws"])
     assert failed.status == "failed" and "could not be read back" in failed.error
     assert "could not be read back" in texts(again.caption)
+
+
+def test_a_job_that_will_not_fit_in_memory_waits_for_start_anyway(at, monkeypatch):
+    monkeypatch.setenv("MODEL_STUDIO_JOB_MEMORY_MB", "50")  # less than any job needs
+    use_sample(at, "tips")
+    by_label(at.selectbox, "Model").set_value("ridge").run()
+    at.button(key=_state.TRAIN_BUTTON).click().run()
+    no_trouble(at)
+    warning = texts(at.warning)
+    assert "Train Ridge** was not started" in warning
+    assert "This job needs about" in warning and "50.0 MB is free" in warning
+    assert not [b for b in at.button if "::cancel::" in (b.key or "")]  # nothing started
+
+    at.button(key=_state.DONT_START).click().run()
+    assert "was not started" not in texts(at.warning)
+
+    at.button(key=_state.TRAIN_BUTTON).click().run()
+    finish_jobs(at.button(key=_state.START_ANYWAY).click().run())
+    no_trouble(at)
+    assert at.session_state[_state.MODEL].name == "Restaurant tips ridge"
+    assert "was not started" not in texts(at.warning)

@@ -137,3 +137,13 @@ def test_a_real_training_run_stays_under_its_estimate(key, params):
     estimate = estimate_memory(25_000, shape, CLASSIFICATION, [key], params=params)
     # Memory, not time: the same on a busy machine. The estimate errs high, within reason.
     assert measured < estimate < 4 * measured
+
+
+def test_the_jobs_memory_setting_caps_what_counts_as_free(monkeypatch):
+    from lib import budget
+
+    monkeypatch.setenv(budget.JOB_MEMORY_VARIABLE, "300")
+    assert budget.available_memory() <= 300 * budget.MB
+    monkeypatch.setenv(budget.JOB_MEMORY_VARIABLE, "lots")
+    with pytest.raises(ValueError, match="MODEL_STUDIO_JOB_MEMORY_MB"):
+        budget.available_memory()
