@@ -260,7 +260,7 @@ def _draw_jobs(*, limit: int, key: str, attention_only: bool, was_unfinished: bo
         if getattr(place, "note", ""):
             st.caption(f":orange[{place.note}]")
     if not shown and not attention_only:
-        st.caption("None yet. Training, comparing and tuning run here, whichever page is open.")
+        st.caption("No jobs yet. Training, comparing and tuning run here, whichever page is open.")
     for record in shown:
         _draw(record, key)
 
