@@ -51,6 +51,9 @@ def tuning_scores(
             )  # fmt: skip
         if numeric and numbers.min() > 0 and numbers.max() / numbers.min() > 100:
             fig.update_xaxes(type="log", row=row, col=col)
+        elif not numeric:  # words first, then numbers in order: None, 3, 8, 12, 20
+            order = sorted(set(x), key=lambda v: (_number(v) is not None, _number(v) or 0, v))
+            fig.update_xaxes(categoryorder="array", categoryarray=order, row=row, col=col)
         fig.update_yaxes(title_text=(score_label or score) if col == 1 else None, row=row,
                          col=col)  # fmt: skip
     fig.update_annotations(font_size=12)
@@ -60,6 +63,13 @@ def tuning_scores(
         legend={"orientation": "h", "y": -0.15 if rows == 1 else -0.08, "title": "Reached"},
     )  # fmt: skip
     return fig
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def _not_bool(value: object) -> bool:

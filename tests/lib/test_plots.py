@@ -524,3 +524,16 @@ def test_customdata_maps_a_point_back_to_its_row(big, builder):
 def test_row_ids_must_match_the_rows():
     with pytest.raises(ValueError, match="row_ids"):
         plots.predicted_vs_actual([1.0, 2.0], [1.0, 2.0], row_ids=[0])
+
+
+def test_tuning_scores_draws_every_candidate_against_each_setting():
+    board = pd.DataFrame({
+        "alpha": ["0.001", "0.1", "10.0", "0.01"], "max_depth": ["None", "12", "3", "8"],
+        "round": [2, 1, 1, 2], "r2 mean": [0.8, 0.5, 0.4, 0.7],
+    })  # fmt: skip
+    fig = plots.tuning_scores(board, ["alpha", "max_depth"], "r2 mean", "R²")
+    points = [(trace.xaxis, len(trace.x)) for trace in fig.data]
+    assert sorted(points) == [("x", 2), ("x", 2), ("x2", 2), ("x2", 2)]  # rounds 1 and 2
+    assert fig.layout.xaxis.type == "log"  # alpha spans four decades
+    assert list(fig.layout.xaxis2.categoryarray) == ["None", "3", "8", "12"]
+    assert fig.layout.yaxis.title.text == "R²"
