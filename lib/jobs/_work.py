@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ MODEL, RESULT, HOLDOUT, BOARD = "model.joblib", "result.json", "holdout.npz", "b
 TUNING = "tuning.json"
 RESULT_FILES = frozenset({MODEL, RESULT, HOLDOUT, BOARD, TUNING})
 PROGRESS_EVERY_S = 0.25
+JOB_NICENESS = 10  # added to a local job process's nice value
 
 Progress = Callable[[float, str], None]
 Files = dict[str, bytes]
@@ -36,6 +38,9 @@ Files = dict[str, bytes]
 
 def run_job(root: str, workspace: str, job_id: str) -> None:
     """Run the job; every outcome ends in its record (see the module docstring)."""
+    # Below the web process in the CPU queue: on a busy machine another visitor's page
+    # rerun goes first, and the fit takes the cores the pages leave (its workers inherit it).
+    os.nice(JOB_NICENESS)
     store = JobStore(root)
     record = store.read(workspace, job_id)
     if record is None:
