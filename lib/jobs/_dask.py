@@ -40,6 +40,7 @@ from ._work import (
     failed,
     job_files,
     mark_cancelled,
+    over_time,
     plain,
     read_profiles,
     write_files,
@@ -125,6 +126,19 @@ class DaskExecutor:
         with self._lock:
             self._futures[record.id], self._tables[record.id] = future, data
         future.add_done_callback(lambda f: self._on_done(record, f))
+        limit = float(record.params.get("time_limit_s") or 0)
+        if limit:  # a single fit running far past the job's budget: stopped from here
+            timer = threading.Timer(limit, self._stop_over_time, args=(record, limit))
+            timer.daemon = True
+            timer.start()
+
+    def _stop_over_time(self, record: JobRecord, limit: float) -> None:
+        with self._lock:
+            future = self._futures.get(record.id)
+        if future is None or future.done():
+            return
+        self._finish(record, error=over_time(limit))
+        self.cancel(record)
 
     def cancel(self, record: JobRecord) -> JobRecord:
         """Stop the job (queued or running); its record, as it now is."""

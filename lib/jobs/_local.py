@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._record import FAILED, QUEUED, JobRecord
 from ._store import JobStore
-from ._work import mark_cancelled, run_job, write_inputs
+from ._work import mark_cancelled, over_time, run_job, write_inputs
 
 
 class LocalExecutor:
@@ -106,8 +106,8 @@ class LocalExecutor:
     def _watch(self, record: JobRecord, process: BaseProcess) -> None:
         limit = float(record.params.get("time_limit_s") or 0) or None
         process.join(limit)
-        over_time = process.is_alive()
-        if over_time:  # a single fit running far past the job's budget: stopped here
+        ran_over = process.is_alive()
+        if ran_over:  # a single fit running far past the job's budget: stopped here
             process.kill()
             process.join()
         with self._lock:
@@ -115,17 +115,9 @@ class LocalExecutor:
             cancelled = record.id in self._cancelling
         current = self.store.read(record.workspace, record.id)
         if current is not None and not current.finished_or_stopped and not cancelled:
-            error = _over_time(limit or 0) if over_time else _death(process.exitcode)
+            error = over_time(limit or 0) if ran_over else _death(process.exitcode)
             self.store.write(current.with_(status=FAILED, error=error, finished=time.time()))
         self._start_waiting()
-
-
-def _over_time(limit_s: float) -> str:
-    return (
-        f"The job was stopped after {limit_s:,.0f} s, past its time budget: one step (a "
-        "single fit) took longer than the whole budget. Give it more time, sample fewer rows "
-        "or choose a lighter model."
-    )
 
 
 def _death(code: int | None) -> str:

@@ -100,6 +100,15 @@ def mark_cancelled(store: JobStore, record: JobRecord) -> JobRecord:
     return stopped
 
 
+def over_time(limit_s: float) -> str:
+    """Why a job stopped at its hard time limit (``params["time_limit_s"]``)."""
+    return (
+        f"The job was stopped after {limit_s:,.0f} s, past its time budget: one step (a "
+        "single fit) took longer than the whole budget. Give it more time, sample fewer rows "
+        "or choose a lighter model."
+    )
+
+
 def read_profiles(text: str) -> list[Any]:
     """Column profiles from their JSON (a list of ``ColumnProfile.to_json()``)."""
     from lib.profile import ColumnProfile

@@ -358,3 +358,14 @@ def test_the_scheduler_going_away_fails_running_jobs_and_local_jobs_still_run(
     record = _train_job(store)
     local.submit(record, tips)
     assert _wait(store, record).status == jobs.DONE
+
+
+def test_a_job_past_its_time_limit_on_the_cluster_is_stopped_and_says_so(executor, store, client):
+    record = _train_job(store, target="y", options={"cv_folds": 3, "params": {"n_estimators": 40}})
+    record = record.with_(params=record.params | {"time_limit_s": 1})
+    store.write(record)
+    executor.submit(record, _slow_table())
+    stopped = _wait(store, record, jobs.FAILED)
+    assert "past its time budget" in stopped.error
+    _wait_until(lambda: _idle(client), "the cluster to stop the job")
+    assert store.read(record.workspace, record.id).status == jobs.FAILED
