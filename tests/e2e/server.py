@@ -106,11 +106,14 @@ def configure_page(page: Page) -> Page:
 
 
 def settle(page: Page) -> None:
-    """Wait until the app has finished its current run (its "Running..." widget is gone).
+    """Wait until the app has finished its current run: the app root's script state, which
+    Streamlit keeps in ``data-test-script-state``, reads "notRunning". (Its "Running..."
+    widget is no sign: with ``toolbarMode = "minimal"`` it is never drawn.)
 
     Only meaningful once something the run draws has been awaited: before the first run starts,
-    the widget is absent too.
+    the state reads "notRunning" too.
     """
     from playwright.sync_api import expect
 
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    app = page.get_by_test_id("stApp")
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=LONG)
