@@ -90,7 +90,7 @@ class LocalExecutor:
                     continue  # cancelled while it waited
                 process = context().Process(
                     target=run_job,
-                    args=(str(self.store.root), record.workspace, record.id),
+                    args=(str(self.store.root), record.workspace, record.id, os.getpid()),
                     name=JOB_PROCESS_NAME,
                     # Not a daemon, so that a job may start processes of its own (joblib's
                     # workers for folds and candidates); ``_stop_all`` ends them at exit.

@@ -14,6 +14,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,11 +39,13 @@ Progress = Callable[[float, str], None]
 Files = dict[str, bytes]
 
 
-def run_job(root: str, workspace: str, job_id: str) -> None:
+def run_job(root: str, workspace: str, job_id: str, server_pid: int = 0) -> None:
     """Run the job; every outcome ends in its record (see the module docstring)."""
     # Below the web process in the CPU queue: on a busy machine another visitor's page
     # rerun goes first, and the fit takes the cores the pages leave (its workers inherit it).
     os.nice(JOB_NICENESS)
+    if server_pid:
+        _end_with_the_server(server_pid)
     store = JobStore(root)
     record = store.read(workspace, job_id)
     if record is None:
@@ -114,6 +119,24 @@ def read_profiles(text: str) -> list[Any]:
     from lib.profile import ColumnProfile
 
     return [ColumnProfile.from_json(item) for item in json.loads(text)]
+
+
+def _end_with_the_server(server_pid: int) -> None:
+    """End this job when the web process ends, even killed, rather than run on unseen (its
+    record then reads as interrupted at the next start). Its parent, the forkserver, is no
+    sign: it lives on while any process it forked does. Its loky workers end with it."""
+    try:
+        server = os.pidfd_open(server_pid)
+    except ProcessLookupError:
+        os._exit(1)  # it ended already
+    except (AttributeError, OSError):
+        return  # no pidfd here (not Linux 5.3+): the job outlives a killed server
+
+    def watch() -> None:
+        select.select([server], [], [])  # readable when the process ends
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
 class Throttled:

@@ -4,12 +4,14 @@ its model becomes current; Cancel stops one."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from lib.jobs import JobStore
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, LONG, WAIT, running_app_process, settle
 
 pytestmark = pytest.mark.e2e
@@ -102,3 +104,36 @@ def test_cancel_stops_a_running_job(app, browser, tmp_path):
     expect(sidebar(page).get_by_text("Current model")).to_be_visible(timeout=WAIT)
     expect(sidebar(page).get_by_text("None yet.").first).to_be_visible(timeout=WAIT)
     assert server.poll() is None
+
+
+def test_a_job_cut_off_by_a_server_crash_shows_as_interrupted_after_the_restart(browser, tmp_path):
+    library, log = tmp_path / "library", tmp_path / "streamlit.log"
+    with running_app_process(library, log) as (url, server):
+        page = open_session(browser, url)
+        start_training(page, table_file(tmp_path, 60_000), model="Random forest")
+        expect(sidebar(page).get_by_text("Cross-validation fold")).to_be_visible(timeout=LONG)
+        workspace_url = page.url
+        (record,) = JobStore(library.with_name("library-jobs")).jobs(workspace_url.split("ws=")[1])
+        server.kill()  # a crash: no clean shutdown
+        server.wait(timeout=30)
+        page.context.close()
+    # The job's process ends with the server rather than run on unseen.
+    deadline = time.monotonic() + 60
+    while _alive(record.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(record.pid)
+
+    with running_app_process(library, tmp_path / "restarted.log") as (url, server):
+        page = open_session(browser, url + "/?" + workspace_url.split("?")[1])
+        expect(sidebar(page).get_by_text("Interrupted")).to_be_visible(timeout=LONG)
+        expect(sidebar(page).get_by_text("The server restarted")).to_be_visible(timeout=WAIT)
+        assert server.poll() is None
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
