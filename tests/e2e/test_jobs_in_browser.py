@@ -54,15 +54,16 @@ def sidebar(page: Page):
     return page.get_by_test_id("stSidebar")
 
 
-def start_training(page: Page, table: Path, model: str | None = None) -> None:
+def start_training(page: Page, table: Path, model: str = "Histogram gradient boosting") -> None:
+    """Upload ``table``, pick ``model`` and click Train; wait until the job is listed."""
     upload(page, table)
     expect(page.get_by_text("Using table.csv:")).to_be_visible(timeout=LONG)
-    if model:
-        page.get_by_label("Model", exact=True).click()
-        page.get_by_role("option", name=model).click()
-        settle(page)
+    page.get_by_label("Model", exact=True).click()
+    page.get_by_role("option", name=model, exact=True).click()
+    settle(page)
     page.get_by_role("button", name="Train model").click()
-    expect(sidebar(page).get_by_text("Train ").first).to_be_visible(timeout=WAIT)
+    expect(sidebar(page).get_by_text(f"Train {model}")).to_be_visible(timeout=LONG)
+    settle(page)
 
 
 def test_a_job_outlives_a_page_switch_and_a_reload_and_its_model_becomes_current(
