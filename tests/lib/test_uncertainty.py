@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from lib import uncertainty
+from lib.display import cv_table
 from lib.metrics import score
 from lib.training import Options, TrainingResult, train
 from lib.uncertainty import cv_interval, metric_intervals
@@ -182,3 +183,6 @@ def test_without_a_holdout_the_intervals_come_from_the_folds():
     for name, folds in result.cv_scores.items():
         low, high = result.metric_intervals[name]
         assert low < np.mean(folds) < high
+    shown = cv_table(result.cv_scores, result.metric_intervals)  # the Train page's table
+    low, high = result.metric_intervals["r2"]
+    assert shown.loc[shown["metric"] == "R²", "95 % interval"].item() == f"{low:.3f}–{high:.3f}"
