@@ -30,15 +30,48 @@ def format_metric(value: float | None, name: str = "") -> str:
     return f"{value:.3f}"
 
 
+# What a 95 % interval (lib.uncertainty) is over: the held-out rows, else the folds.
+HOLDOUT_INTERVAL = "95 % interval over the held-out rows (bootstrap)"
+CV_INTERVAL = "95 % interval over the cross-validation folds (mean ± t · std / √folds)"
+
+
+def format_interval(bounds: Sequence[float] | None, name: str = "") -> str:
+    """ "0.812–0.861" (as ``format_metric``), or "" when there is no interval."""
+    if not bounds:
+        return ""
+    low, high = bounds
+    return f"{format_metric(low, name)}–{format_metric(high, name)}"
+
+
+def interval_note(bounds: Sequence[float] | None, name: str, holdout: bool = True) -> str:
+    """ "95 % interval over the held-out rows (bootstrap): 0.812–0.861." or ""."""
+    shown = format_interval(bounds, name)
+    return f"{HOLDOUT_INTERVAL if holdout else CV_INTERVAL}: {shown}." if shown else ""
+
+
+def intervals_caption(intervals: dict[str, Sequence[float]], names: Sequence[str]) -> str:
+    """One line with the holdout interval of each metric in ``names`` that has one, or ""."""
+    shown = [
+        f"{metric_label(name)} {format_interval(intervals[name], name)}"
+        for name in names
+        if intervals.get(name)
+    ]
+    return f"{HOLDOUT_INTERVAL}: {' · '.join(shown)}" if shown else ""
+
+
 def headline_metric(metadata: ModelMetadata | None) -> str | None:
-    """ "R² 0.873 (holdout)" from a model's metadata, or None when it holds no figures."""
+    """ "R² 0.873 (holdout, 95 % interval 0.851–0.894)" from a model's metadata (the interval
+    when the file has one), or None when it holds no figures."""
     figures = metadata.figures if metadata else None
     headline = figures.headline() if figures else None
     if figures is None or headline is None or not math.isfinite(headline[0]):
         return None
     value, kind = headline
     where = "holdout" if kind == "holdout" else "cross-validation"
-    return f"{metric_label(figures.primary)} {format_metric(value)} ({where})"
+    interval = format_interval(figures.intervals.get(figures.primary), figures.primary)
+    if interval:
+        where += f", 95 % interval {interval}"
+    return f"{metric_label(figures.primary)} {format_metric(value, figures.primary)} ({where})"
 
 
 def store_metadata(info: ModelInfo) -> dict[str, Any]:
@@ -118,6 +151,22 @@ def metrics_frame(metrics: dict[str, float], baseline: dict[str, float]) -> pd.D
         for name, value in metrics.items()
     ]
     return pd.DataFrame(rows, columns=["metric", "model", "baseline", "better when"])
+
+
+def cv_table(
+    cv_scores: dict[str, list[float]], intervals: dict[str, Sequence[float]] | None = None
+) -> pd.DataFrame:
+    """``cv_frame`` as shown: metric, "mean ± std", folds, and with ``intervals`` (the folds'
+    own, when nothing was held out) a 95 % interval column."""
+    table = cv_frame(cv_scores)
+    table["mean ± std"] = [
+        f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"], strict=True)
+    ]
+    columns = ["metric", "mean ± std", "folds"]
+    if intervals:
+        table["95 % interval"] = [format_interval(intervals.get(name), name) for name in cv_scores]
+        columns.append("95 % interval")
+    return table[columns]
 
 
 def cv_frame(cv_scores: dict[str, list[float]]) -> pd.DataFrame:

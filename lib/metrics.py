@@ -73,14 +73,33 @@ def score(
 
 
 def _regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    columns = regression_columns(y_true[:, None], y_pred[:, None])
+    return {name: float(values[0]) for name, values in columns.items()}
+
+
+def regression_columns(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    """The regression figures of each column, e.g. of many resamples at once.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples, n_columns)
+
+    Returns
+    -------
+    dict of str to array of shape (n_columns,)
+        r2 (NaN with one row), mae, rmse, and mape when no true value is 0.
+    """
+    each = {"multioutput": "raw_values"}
     result = {
-        "r2": skm.r2_score(y_true, y_pred) if len(y_true) > 1 else math.nan,
-        "mae": skm.mean_absolute_error(y_true, y_pred),
-        "rmse": skm.root_mean_squared_error(y_true, y_pred),
+        "r2": skm.r2_score(y_true, y_pred, **each)
+        if len(y_true) > 1
+        else np.full(y_true.shape[1], math.nan),
+        "mae": skm.mean_absolute_error(y_true, y_pred, **each),
+        "rmse": skm.root_mean_squared_error(y_true, y_pred, **each),
     }
     if np.all(y_true != 0):
-        result["mape"] = skm.mean_absolute_percentage_error(y_true, y_pred)
-    return {name: float(value) for name, value in result.items()}
+        result["mape"] = skm.mean_absolute_percentage_error(y_true, y_pred, **each)
+    return {name: np.asarray(values, dtype=float) for name, values in result.items()}
 
 
 def _classification(

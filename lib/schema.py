@@ -12,15 +12,16 @@ one place that data is given types and checked. The words used everywhere:
 
 ``ModelMetadata.from_plain`` validates what a file holds: a part that is required and malformed
 (task, target, the training summaries) refuses the whole record, an optional part that is
-malformed (figures, versions, the training data's size) is dropped; both with a warning. Nothing
-unknown is silently turned into a default (an unknown task does not become "regression").
+malformed (figures, their intervals, versions, the training data's size) is dropped; both with a
+warning. Nothing unknown is silently turned into a default (an unknown task does not become
+"regression").
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
 Task = Literal["classification", "regression"]
@@ -154,12 +155,16 @@ class CvFigure:
 @dataclass(frozen=True)
 class Figures:
     """Validation figures: holdout and baseline metric -> value, CV per metric; ``primary`` is
-    the headline metric's key ("r2", "balanced_accuracy")."""
+    the headline metric's key ("r2", "balanced_accuracy"). ``intervals``: metric -> 95 %
+    interval (low, high) around the figure ``headline`` uses, the holdout's (a bootstrap over
+    its rows) or, with no holdout, the CV mean's (``lib.uncertainty``); files saved before
+    intervals existed have none."""
 
     primary: str
     holdout: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     cv: dict[str, CvFigure] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def headline(self) -> tuple[float, Literal["holdout", "cv"]] | None:
         """The primary metric's holdout value, else its CV mean, with where it came from."""
@@ -240,6 +245,10 @@ class ModelMetadata:
                 },
                 "primary": self.figures.primary,
             }
+            if self.figures.intervals:
+                plain["metrics"]["intervals"] = {
+                    name: [low, high] for name, (low, high) in self.figures.intervals.items()
+                }
         if self.training_data is not None:
             data = self.training_data
             plain["training_data"] = {
@@ -288,6 +297,13 @@ class ModelMetadata:
                 parts[part] = parse()
             except (MalformedMetadata, KeyError, TypeError, ValueError) as error:
                 warnings.append(f"The file's {part.replace('_', ' ')} were ignored: {error}.")
+        if parts.get("figures") is not None and meta["metrics"].get("intervals") is not None:
+            # Checked apart from the figures: a bad interval loses the intervals, not the figures.
+            try:
+                intervals = _intervals(meta["metrics"]["intervals"])
+                parts["figures"] = replace(parts["figures"], intervals=intervals)
+            except MalformedMetadata as error:
+                warnings.append(f"The file's intervals were ignored: {error}.")
         model = parts.pop("model", None) or EstimatorRecord(estimator="")
         record = cls(task=task, target=target, features=features, model=model, **parts)
         return record, warnings
@@ -376,6 +392,20 @@ def _figures(value: object) -> Figures:
         baseline=_number_dict(metrics.get("baseline", {})),
         cv=cv,
     )
+
+
+def _intervals(value: object) -> dict[str, tuple[float, float]]:
+    """Metric -> (low, high): two finite numbers each, low <= high."""
+    intervals = {}
+    for metric, bounds in _mapping(value, "intervals").items():
+        pair = _list(bounds, f"{metric}'s interval")
+        if len(pair) != 2:
+            raise MalformedMetadata(f"{metric}'s interval is not two numbers")
+        low, high = (_number(v, f"{metric}'s interval") for v in pair)
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise MalformedMetadata(f"{metric}'s interval is not a finite low..high")
+        intervals[str(metric)] = (low, high)
+    return intervals
 
 
 def _training_data(value: object) -> TrainingData:

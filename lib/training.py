@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata, parallel
+from lib import catalog, metadata, parallel, uncertainty
 from lib.catalog import ModelSpec
 from lib.errors import TrainingError
 from lib.metrics import PRIMARY_METRIC, score
@@ -65,7 +65,9 @@ class TrainingResult:
 
     ``metrics`` and ``baseline_metrics`` are holdout figures; ``cv_scores`` maps each metric to
     its per-fold values on the training part; ``pipeline`` is refitted on all usable rows and
-    carries ``metadata`` (see ``lib.metadata``).
+    carries ``metadata`` (see ``lib.metadata``). ``metric_intervals`` maps a metric to its 95 %
+    interval [low, high] (``lib.uncertainty``): a bootstrap over the held-out rows around
+    ``metrics``, or, with no holdout, the cross-validation spread around the folds' mean.
     """
 
     pipeline: Pipeline
@@ -83,6 +85,7 @@ class TrainingResult:
     seconds: float
     n_rows: int
     n_dropped_missing_target: int
+    metric_intervals: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def train(
     facts = pending_facts.result()
     _predict_on_one_thread(pipeline)
 
+    intervals = _intervals(problem.task, metrics, holdout, cv_scores, options)
     notes = budget_notes + training_warnings(problem, metrics, baseline_metrics) + facts.leakage
     if not converged:
         notes.append(
@@ -164,7 +168,7 @@ def train(
             "iterations (Hyperparameters), or with scaled or fewer features."
         )
     meta = model_metadata(
-        problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores
+        problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
     meta = dataclasses.replace(meta, warnings=notes)
     metadata.attach(pipeline, meta)
@@ -185,6 +189,7 @@ def train(
         seconds=time.perf_counter() - started,
         n_rows=n_rows,
         n_dropped_missing_target=problem.n_dropped_missing_target,
+        metric_intervals={name: [low, high] for name, (low, high) in intervals.items()},
     )
 
 
@@ -437,6 +442,22 @@ def _fit_and_score(
         proba, classes = model.predict_proba(X_test), model.classes_
     metrics = score(problem.task, y_test, y_pred, proba, classes)
     return _Fitted(metrics, Holdout(y_test, np.asarray(y_pred), proba, classes))
+
+
+def _intervals(
+    task: Task,
+    metrics: dict[str, float],
+    holdout: Holdout | None,
+    cv_scores: dict[str, list[float]],
+    options: Options,
+) -> uncertainty.Intervals:
+    """95 % intervals of the headline figures: the holdout's by bootstrap, else the folds'."""
+    if holdout is None:
+        return uncertainty.cv_intervals(cv_scores)
+    return uncertainty.metric_intervals(
+        task, holdout.y_true, holdout.y_pred, holdout.proba, holdout.classes,
+        seed=options.random_state, point=metrics,
+    )  # fmt: skip
 
 
 def _predict_on_one_thread(pipeline: Pipeline) -> None:

@@ -121,6 +121,7 @@ def model_metadata(
     metrics: dict[str, float],
     baseline: dict[str, float],
     cv_scores: dict[str, list[float]],
+    intervals: dict[str, tuple[float, float]],
 ) -> ModelMetadata:
     estimator = pipeline.named_steps["model"]
     plain = metadata.to_plain  # numpy scalars from the scorers become Python numbers
@@ -144,6 +145,7 @@ def model_metadata(
                 name: CvFigure(float(np.mean(v)), float(np.std(v)), plain(v))
                 for name, v in cv_scores.items()
             },
+            intervals={name: (float(low), float(high)) for name, (low, high) in intervals.items()},
         ),
         validation={
             "test_size": options.test_size,

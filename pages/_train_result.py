@@ -7,7 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from lib import catalog, plots, training
-from lib.display import cv_frame, duration, format_metric, metric_label, tuning_frame
+from lib.display import (
+    CV_INTERVAL,
+    cv_table,
+    duration,
+    format_metric,
+    interval_note,
+    intervals_caption,
+    metric_label,
+    tuning_frame,
+)
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION
 
@@ -26,6 +35,7 @@ def show_result(result: training.TrainingResult) -> None:
     links[0].page_link("pages/save.py", label="Save or download it", icon=":material/save:")
     links[1].page_link("pages/predict.py", label="Predict with it", icon=":material/insights:")
 
+    intervals = result.metric_intervals
     if result.metrics:
         st.subheader("On held-out rows, against always guessing")
         shown = list(result.metrics.items())[:5]
@@ -36,9 +46,17 @@ def show_result(result: training.TrainingResult) -> None:
                 format_metric(value, name),
                 delta=None if base is None else f"{value - base:+.3f} vs baseline",
                 delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
-                help=f"Baseline (always guessing): {format_metric(base, name)}. "
-                + ("Lower is better." if name in LOWER_IS_BETTER else "Higher is better."),
+                help=" ".join(
+                    [
+                        f"Baseline (always guessing): {format_metric(base, name)}.",
+                        "Lower is better." if name in LOWER_IS_BETTER else "Higher is better.",
+                        interval_note(intervals.get(name), name),
+                    ]
+                ).strip(),
             )
+        caption = intervals_caption(intervals, [name for name, _ in shown])
+        if caption:
+            st.caption(caption)
     else:
         st.info("No rows were held out (test share 0), so there are no holdout figures.")
 
@@ -46,11 +64,11 @@ def show_result(result: training.TrainingResult) -> None:
     with left:
         if result.cv_scores:
             st.subheader("Cross-validation")
-            table = cv_frame(result.cv_scores)
-            table["mean ± std"] = [
-                f"{m:.3f} ± {s:.3f}" for m, s in zip(table["mean"], table["std"], strict=True)
-            ]
-            st.dataframe(table[["metric", "mean ± std", "folds"]], hide_index=True)
+            # With no holdout the intervals are the folds' own (lib.uncertainty.cv_interval).
+            fold_intervals = intervals if not result.metrics else None
+            st.dataframe(cv_table(result.cv_scores, fold_intervals), hide_index=True)
+            if fold_intervals:
+                st.caption(f"{CV_INTERVAL}.")
             labels = {name: metric_label(name) for name in result.cv_scores}
             st.plotly_chart(plots.cv_spread(result.cv_scores, labels), key="train_cv")
         else:

@@ -210,7 +210,7 @@ def _training_files(result: Any) -> Files:
         name: getattr(result, name)
         for name in ("task", "target", "model_key", "features", "left_out", "metrics",
                      "baseline_metrics", "cv_scores", "warnings", "seconds", "n_rows",
-                     "n_dropped_missing_target")
+                     "n_dropped_missing_target", "metric_intervals")
     }  # fmt: skip
     files = {
         MODEL: dump_model(result.pipeline, compression="none"),

@@ -39,6 +39,12 @@ def test_upload_profile_and_train_makes_the_current_model(at, tips_csv):
     assert current.info.target == "tip" and current.info.task == "regression"
     assert current.name == "tips ridge"
     assert {m.label for m in at.metric} >= {"R²", "MAE", "RMSE"}
+    interval = current.result.metric_intervals["r2"]
+    caption = f"R² {interval[0]:.3f}–{interval[1]:.3f}"
+    assert "95 % interval over the held-out rows (bootstrap):" in texts(at.caption)
+    assert caption in texts(at.caption)
+    r2 = next(m for m in at.metric if m.label == "R²")
+    assert caption.removeprefix("R² ") in r2.proto.help
     assert len(at.get("plotly_chart")) == 2  # cross-validation spread + predicted vs actual
 
 

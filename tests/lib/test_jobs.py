@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -13,6 +14,7 @@ import pytest
 
 from lib import jobs
 from lib.jobs import JobStore, LocalExecutor
+from lib.jobs._work import RESULT
 from lib.profile import profile_table
 from lib.training import Options, compare_models, train
 
@@ -61,9 +63,25 @@ def test_a_train_job_gives_the_model_and_figures_of_training_in_process(store, t
         assert result.cv_scores[name] == pytest.approx(scores, rel=1e-12)
     assert result.features == expected.features and result.task == expected.task
     np.testing.assert_allclose(result.holdout.y_pred, expected.holdout.y_pred, rtol=1e-12)
+    assert result.metric_intervals.keys() == expected.metric_intervals.keys() == {
+        "r2", "mae", "rmse", "mape"}  # fmt: skip
+    for name, bounds in expected.metric_intervals.items():
+        assert result.metric_intervals[name] == pytest.approx(bounds, rel=1e-9)
     rows = tips.drop(columns="tip").head(20)
     np.testing.assert_allclose(result.pipeline.predict(rows), expected.pipeline.predict(rows),
                                rtol=1e-12)  # fmt: skip
+
+
+def test_a_job_folder_from_before_intervals_reads_back_without_them(store, tips):
+    record = _train_job(store, jobs.new_id(), model="ridge")
+    LocalExecutor(store).submit(record, tips)
+    done = _wait(store, record)
+    assert done.status == jobs.DONE, done.error
+    figures = store.folder(done) / RESULT
+    plain = json.loads(figures.read_text())
+    assert plain.pop("metric_intervals")
+    figures.write_text(json.dumps(plain))
+    assert jobs.training_result(store, done).metric_intervals == {}
 
 
 def test_a_classification_holdout_keeps_its_classes_and_probabilities(store, tips):

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from lib.display import headline_metric
 from lib.metadata import METADATA_ATTR, read_metadata
 from lib.model_info import describe_model
 from lib.schema import MalformedMetadata, ModelMetadata, TrainingSummary
@@ -56,6 +57,47 @@ def test_a_malformed_categorical_summary_is_refused(plain):
     day["categories"] = ["Sun", "Sat"]  # values without counts
     with pytest.raises(MalformedMetadata, match="not \\(value, count\\) pairs"):
         ModelMetadata.from_plain(broken)
+
+
+def test_the_file_carries_the_intervals_and_older_files_load_without(trained, plain):
+    intervals = plain["metrics"]["intervals"]
+    assert intervals.keys() == plain["metrics"]["holdout"].keys()
+    assert all(low <= plain["metrics"]["holdout"][name] <= high
+               for name, (low, high) in intervals.items())  # fmt: skip
+    pipeline = copy.deepcopy(trained("tips", "ridge").pipeline)
+    reloaded = read_metadata(pipeline).metadata
+    assert reloaded is not None and reloaded.figures is not None
+    assert reloaded.figures.intervals == {k: tuple(v) for k, v in intervals.items()}
+    assert "95 % interval" in (headline_metric(reloaded) or "")
+    older = copy.deepcopy(plain)
+    del older["metrics"]["intervals"]  # a file saved before intervals existed
+    parsed, warnings = ModelMetadata.from_plain(older)
+    assert warnings == [] and parsed.figures is not None and parsed.figures.intervals == {}
+    assert parsed.to_plain() == older
+    assert headline_metric(parsed) == f"R² {plain['metrics']['holdout']['r2']:.3f} (holdout)"
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ([0.1, 0.2, 0.3], "r2's interval is not two numbers"),
+        (["low", "high"], "r2's interval is not a number"),
+        ([0.9, 0.1], "r2's interval is not a finite low..high"),
+        ([float("nan"), 0.5], "r2's interval is not a finite low..high"),
+        (0.5, "r2's interval is not a list"),
+    ],
+)
+def test_a_malformed_interval_drops_the_intervals_not_the_figures(plain, bad, reason):
+    broken = copy.deepcopy(plain)
+    broken["metrics"]["intervals"]["r2"] = bad
+    parsed, warnings = ModelMetadata.from_plain(broken)
+    assert warnings == [f"The file's intervals were ignored: {reason}."]
+    assert parsed.figures is not None and parsed.figures.intervals == {}
+    assert parsed.figures.holdout == plain["metrics"]["holdout"]
+    broken["metrics"]["intervals"] = "narrow"
+    assert ModelMetadata.from_plain(broken)[1] == [
+        "The file's intervals were ignored: intervals is not a mapping."
+    ]
 
 
 def test_a_malformed_optional_part_is_dropped_with_a_warning(plain):
