@@ -1,8 +1,5 @@
 """Train: pick a table, choose what to predict and how, train a model, see how good it is."""
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
 from lib import catalog
@@ -20,17 +17,6 @@ _ui.require_app_frame(__file__)
 
 PREVIEW_ROWS = 100
 UPLOAD, SAMPLE = "Upload a file", "Use a sample"
-
-
-def on_click(action: str, start: Callable[..., None], *args: Any) -> Callable[[], None]:
-    """A button's callback that starts a job: callbacks run first in the next script run, so
-    a page switch right after the click cannot interrupt the run before the job starts."""
-
-    def callback() -> None:
-        with _ui.guard(action):
-            start(*args)
-
-    return callback
 
 
 def start_training(table: TableData, setup: dict, model_key: str, params: dict) -> None:
@@ -253,26 +239,28 @@ setup = {
 signature = [table.sha, target, task, list(features), int(cv_folds), int(seed)]
 
 train_col, compare_col, tune_col, _ = st.columns([1, 1, 1.3, 2.7])
-train_col.button(
-    "Train model",
-    type="primary",
-    key=_state.TRAIN_BUTTON,
-    on_click=on_click("starting the training", start_training, table, setup, model_key, params),
-)
-compare_col.button(
+if train_col.button("Train model", type="primary", key=_state.TRAIN_BUTTON):
+    with _ui.guard("starting the training"):
+        start_training(table, setup, model_key, params)
+        st.rerun()
+if compare_col.button(
     "Compare models",
     key=_state.COMPARE_BUTTON,
     help="Cross-validate every model with default settings.",
-    on_click=on_click("starting the comparison", start_comparing, table, setup, signature),
-)
-tune_col.button(
+):
+    with _ui.guard("starting the comparison"):
+        start_comparing(table, setup, signature)
+        st.rerun()
+if tune_col.button(
     "Tune hyperparameters",
     key=_state.TUNE_BUTTON,
     disabled=not specs[model_key].params,
     help="Search this model's settings within the time budget (successive halving); the best "
     "settings then train the final model, scored on rows the search never saw.",
-    on_click=on_click("starting the search", start_tuning, table, setup, model_key),
-)
+):
+    with _ui.guard("starting the search"):
+        start_tuning(table, setup, model_key)
+        st.rerun()
 st.caption(
     "Jobs run on their own, outside this page: switch pages or reload, and follow them in "
     "the sidebar."
@@ -294,14 +282,15 @@ if saved_board is not None and saved_board[0] == signature:
     )
     st.dataframe(leaderboard_frame(board), hide_index=True)
     best_key, best_name = board.iloc[0]["model"], board.iloc[0]["name"]
-    start_best = on_click("starting the training", start_training, table, setup, best_key, {})
-
-    def train_best() -> None:
+    if st.button(
+        f"Train the best model ({best_name})",
+        key=_state.TRAIN_BEST,
         # Before the rerun draws it, the Model select switches to the model being trained.
-        st.session_state[_state.chosen_model_key(task)] = best_key
-        start_best()
-
-    st.button(f"Train the best model ({best_name})", key=_state.TRAIN_BEST, on_click=train_best)
+        on_click=lambda: st.session_state.update({_state.chosen_model_key(task): best_key}),
+    ):
+        with _ui.guard("starting the training"):
+            start_training(table, setup, best_key, {})
+            st.rerun()
 
 current = _state.get_model()
 if current is not None and current.result is not None:
