@@ -7,7 +7,8 @@ quick to send and draw. Scatter traces of rows carry ``customdata`` = the row po
 caller's frame, so a selection maps back to rows.
 
 One module per kind of figure: ``regression``, ``classification``, ``explanation``,
-``slices``, ``tuning``; what they share is in ``_base``. Every builder is importable from ``lib.plots``.
+``slices``, ``tuning``; what they share is in ``_base``. Every builder is importable from
+``lib.plots``.
 """
 
 from lib.plots._base import (
