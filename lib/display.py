@@ -276,3 +276,30 @@ def tuning_frame(board: pd.DataFrame) -> pd.DataFrame:
         f"{m:.4f} ± {s:.4f}" for m, s in zip(board[mean], board[std], strict=True)
     ])  # fmt: skip
     return shown
+
+
+def slices_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``lib.slices.slice_table`` as shown: group, rows, the figures (text, MAPE as a share),
+    the primary figure's 95 % interval, the gap to all rows ("+0.120 worse") and the note."""
+    primary = table.attrs.get("primary", "")
+    metrics = table.attrs.get("metrics", [primary])
+    shown = pd.DataFrame({"group": table["group"], "rows": table["rows"]})
+    for name in metrics:
+        shown[metric_label(name)] = [format_metric(float(v), name) for v in table[name]]
+    shown["95 % interval"] = [
+        format_interval((low, high) if math.isfinite(low) else None, primary)
+        for low, high in zip(table["low"], table["high"], strict=True)
+    ]
+    shown["gap to all rows"] = [_gap_text(float(gap), primary) for gap in table["gap"]]
+    shown["note"] = table["note"]
+    return shown
+
+
+def _gap_text(gap: float, name: str) -> str:
+    """A gap signed so that positive is worse: "0.120 worse", "0.050 better", "same"."""
+    if not math.isfinite(gap):
+        return "n/a"
+    size = format_metric(abs(gap), name)
+    if size == format_metric(0.0, name):
+        return "same"
+    return f"{size} {'worse' if gap > 0 else 'better'}"

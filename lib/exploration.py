@@ -31,6 +31,7 @@ from lib.problem import is_training_data
 from lib.records import CurrentModel, TableData
 from lib.rows import actual_values, one_row_frame
 from lib.schema import CLASSIFICATION, REGRESSION, Task
+from lib.slices import BINS, SLICE_METRIC, groups_for, slice_table
 
 T = TypeVar("T")
 
@@ -213,6 +214,31 @@ class Exploration:
         threshold = round(threshold, 2)
         return self.memo(("at_threshold", threshold), at_threshold, labelled.y_true,
                          labelled.proba[:, 1], classes[1], threshold)  # fmt: skip
+
+    def slices(self, column: str, bins: int = BINS, primary: str | None = None) -> pd.DataFrame:
+        """``lib.slices.slice_table`` of the labelled rows grouped by ``column`` of the rows
+        (quantile ``bins`` of a number), compared on ``primary`` (default: the task's
+        ``SLICE_METRIC``)."""
+        labelled = self._require_labels()
+        if column not in self.rows.df.columns:
+            raise UserError(f"The rows have no column '{column}' to slice by.")
+        primary = primary or SLICE_METRIC[self.task]
+
+        def build() -> pd.DataFrame:
+            values = self.rows.df[column].iloc[labelled.row_ids]
+            classes = self.info.classes if labelled.proba is not None else None
+            return slice_table(self.task, labelled.y_true, labelled.y_pred, labelled.proba,
+                               classes, groups_for(values, bins=bins), primary=primary)  # fmt: skip
+
+        return self.memo(("slices", column, bins, primary), build)
+
+    @property
+    def slice_columns(self) -> list[str]:
+        """What the rows can be sliced by: the model's input columns, then the rows' others
+        (not the target)."""
+        present = [name for name in self.rows.df.columns if name != self.target]
+        inputs = [name for name in self.input_names if name in present]
+        return inputs + [name for name in present if name not in inputs]
 
     @property
     def are_training_rows(self) -> bool:

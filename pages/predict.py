@@ -16,6 +16,7 @@ from pages import _state, _ui
 from pages._explore_data import FLAG_COLUMN, distribution, drift
 from pages._explore_drivers import drivers, what_if
 from pages._explore_performance import MAX_SHOWN_ROWS, performance
+from pages._explore_slices import slices
 from pages._inputs import feature_inputs
 from pages._model_view import NO_MODEL, model_caption
 
@@ -23,11 +24,12 @@ _ui.require_app_frame(__file__)
 
 UPLOAD, ONE_ROW = "Upload rows", "Type one row"
 NO_ACTUALS = "(none: only predict)"
-PERFORMANCE, DRIVERS, WHAT_IF, DRIFT, DISTRIBUTION = (
-    "Performance", "Drivers", "What-if", "Drift", "Distribution"
+PERFORMANCE, SLICES, DRIVERS, WHAT_IF, DRIFT, DISTRIBUTION = (
+    "Performance", "Slices", "Drivers", "What-if", "Drift", "Distribution"
 )  # fmt: skip
 TAB_VIEWS = {
     PERFORMANCE: ("plotting how the model did", performance),
+    SLICES: ("slicing the rows", slices),
     DRIVERS: ("explaining the predictions", drivers),
     WHAT_IF: ("predicting changed rows", what_if),
     DRIFT: ("comparing the rows with the training data", drift),
@@ -170,9 +172,11 @@ def explore(ex: Exploration) -> None:
     if not ex.has_labels:
         st.caption(
             f"Include the '{ex.target or 'target'}' column in the rows to see how well the model "
-            "does on them (the Performance tab) and to rank the columns by shuffling them."
+            "does on them (the Performance and Slices tabs) and to rank the columns by shuffling "
+            "them."
         )
-    labels = ([PERFORMANCE] if ex.has_labels else []) + [DRIVERS, WHAT_IF, DRIFT, DISTRIBUTION]
+    labelled = [PERFORMANCE, SLICES] if ex.has_labels else []
+    labels = [*labelled, DRIVERS, WHAT_IF, DRIFT, DISTRIBUTION]
     tabs = st.tabs(labels, key=_state.EXPLORE_TAB, on_change="rerun")
     # Only the open tab runs: switching tabs reruns the page, which reuses everything computed.
     for label, tab in zip(labels, tabs, strict=True):

@@ -6,8 +6,9 @@ so), histograms, bins and curves are aggregated or thinned in numpy first, so a 
 quick to send and draw. Scatter traces of rows carry ``customdata`` = the row position in the
 caller's frame, so a selection maps back to rows.
 
-One module per kind of figure: ``regression``, ``classification``, ``explanation``; what they
-share is in ``_base``. Every builder is importable from ``lib.plots``.
+One module per kind of figure: ``regression``, ``classification``, ``explanation``,
+``slices``, ``tuning``; what they share is in ``_base``. Every builder is importable from
+``lib.plots``.
 """
 
 from lib.plots._base import (
@@ -44,6 +45,7 @@ from lib.plots.regression import (
     residual_distribution,
     residuals_vs_predicted,
 )
+from lib.plots.slices import slice_metrics
 from lib.plots.tuning import tuning_scores
 from lib.sampling import sample_indices
 
@@ -74,6 +76,7 @@ __all__ = [
     "roc_curves",
     "sample_indices",
     "sampled_title",
+    "slice_metrics",
     "threshold_curve",
     "tuning_scores",
 ]

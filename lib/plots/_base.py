@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lib.slices import number_label
+
 MAX_POINTS = 50_000
 # The two selectable row scatters draw at most this many points: 50,000 WebGL points cost
 # seconds of browser time every time the page is shown again (bench/predict_page_browser.py),
@@ -28,6 +30,7 @@ _GREY = "#7f7f7f"
 # and it cuts the JSON of a 50,000-point scatter by about 40%.
 _DRAW = "float32"
 _OTHER = "other"
+_num = number_label  # short number labels, shared with the slice groups
 
 
 def sampled_title(title: str, n_shown: int, n_total: int) -> str:
@@ -100,13 +103,6 @@ def _row_ids(row_ids: Sequence[int] | None, n: int) -> np.ndarray:
     if ids.shape != (n,):
         raise ValueError(f"row_ids has {ids.size} entries for {n} rows.")
     return ids
-
-
-def _num(value: float) -> str:
-    """A short label for a number: 4 significant digits, thousands separated, no exponent."""
-    if 1e4 <= abs(value) < 1e15:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
 
 
 def _cycle(n: int) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 
@@ -21,12 +20,12 @@ from lib.plots._base import (
     SCATTER_POINTS,
     TOP_CATEGORIES,
     _layout,
-    _num,
     _round_to_spread,
     _row_ids,
     sampled_title,
 )
 from lib.sampling import sample_indices
+from lib.slices import groups_for
 
 # --- regression ---------------------------------------------------------------------------
 
@@ -136,7 +135,7 @@ def error_by_feature(
     """
     values = pd.Series(values).reset_index(drop=True)
     error = np.abs(np.asarray(abs_error, dtype="float64"))
-    keys = _feature_bins(values, bins)
+    keys = groups_for(values, max_groups=TOP_CATEGORIES + 1, bins=bins)
     table = (
         pd.DataFrame({"bin": keys, "error": error})
         .groupby("bin", observed=True, sort=False, dropna=False)["error"]
@@ -161,36 +160,6 @@ def error_by_feature(
         title += f"{overall:.3g})"
     fig.update_xaxes(type="category")
     return _layout(fig, title, feature, "mean |actual − predicted|")
-
-
-def _feature_bins(values: pd.Series, bins: int) -> pd.Series:
-    """A categorical Series of bin labels (ordered), "missing" for missing values."""
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    )
-    if numeric:
-        numbers = values.astype("float64")
-        distinct = np.unique(numbers[np.isfinite(numbers)])
-        if len(distinct) <= bins:
-            labels = pd.Series([_num(v) for v in numbers], dtype=object)
-            order = [_num(v) for v in distinct]
-        else:
-            cut, edges = pd.qcut(numbers, q=bins, duplicates="drop", retbins=True)
-            order = [f"{_num(float(a))} to {_num(float(b))}" for a, b in itertools.pairwise(edges)]
-            labels = pd.Series(np.asarray(order, dtype=object)[cut.cat.codes], dtype=object)
-            labels[cut.cat.codes.to_numpy() < 0] = None
-    else:
-        text = values.astype(str)
-        counts = text[values.notna()].value_counts()
-        order = counts.index[:TOP_CATEGORIES].tolist()
-        labels = text.where(text.isin(order), _OTHER).astype(object)
-        if len(counts) > TOP_CATEGORIES:
-            order.append(_OTHER)
-    missing = values.isna().to_numpy()
-    if missing.any():
-        labels = labels.where(~missing, "missing")
-        order = [*order, "missing"]
-    return pd.Series(pd.Categorical(labels, categories=order, ordered=True))
 
 
 def prediction_distribution(

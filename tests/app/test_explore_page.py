@@ -22,7 +22,7 @@ from lib.rows import top_input_feature
 from lib.samples import load_sample
 from pages import _state
 
-TABS = ["Performance", "Drivers", "What-if", "Drift", "Distribution"]
+TABS = ["Performance", "Slices", "Drivers", "What-if", "Drift", "Distribution"]
 
 
 def explore(at, current, name, data: bytes):
@@ -84,6 +84,25 @@ def test_regression_tabs_open_on_performance(at, tips_model, tips_csv):
     assert top == top_input_feature(kept.own_importance.table["feature"], kept.input_names)
     assert any(t.startswith(f"Mean absolute error by {top} (244 rows") for t in shown)
     assert "Drag a box or a lasso" in texts(at.caption)
+
+
+def test_slices_tab_lists_groups_worst_first_with_the_chart(at, tips_model, tips_csv):
+    explore(at, tips_model, "tips.csv", tips_csv)
+    open_tab(at, "Slices")
+    by_label(at.selectbox, "Slice by").set_value("day").run()
+    no_trouble(at)
+    table = at.dataframe[-1].value
+    assert list(table.columns[:3]) == ["group", "rows", "MAE"]
+    assert sorted(table["group"]) == ["Fri", "Sat", "Sun", "Thur"] and table["rows"].sum() == 244
+    assert "fewer than 30 rows" in " ".join(table["note"])  # Friday: 19 rows
+    assert table["group"].iloc[-1] == "Fri"  # too few to judge: after the judged days
+    assert any(t.startswith("MAE by day, worst at the top") for t in titles(at))
+    assert "too few to judge" in texts(at.caption)
+    by_label(at.selectbox, "Slice by").set_value("total_bill").run()  # a number: quantile bins
+    by_label(at.number_input, "Bins").set_value(4).run()
+    no_trouble(at)
+    table = at.dataframe[-1].value
+    assert len(table) == 4 and all(" – " in group for group in table["group"])
 
 
 @pytest.mark.slow
@@ -166,9 +185,9 @@ def test_binary_threshold_panel(at, binary_model):
 # --- unlabelled rows and bare models ----------------------------------------------------------
 
 
-def test_unlabelled_rows_have_no_performance_tab(at, tips_model, tips):
+def test_unlabelled_rows_have_no_performance_or_slices_tab(at, tips_model, tips):
     explore(at, tips_model, "new.csv", tips.drop(columns=["tip"]).to_csv(index=False).encode())
-    assert tab_labels(at) == TABS[1:]
+    assert tab_labels(at) == TABS[2:]
     shown = titles(at)  # Drivers opens first: the model's own weights, then partial dependence
     assert len(shown) == 2 and shown[1].startswith("Partial dependence on")
     assert "Include the 'tip' column" in texts(at.caption)
