@@ -1,7 +1,7 @@
 """Walk the journey in headless Chromium on a bundled sample and save one PNG per page.
 
 Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png,
-including explore-performance/drivers/drift.png: three tabs of Predict & plot's exploration).
+including explore-performance/slices/drivers/drift.png: four tabs of Predict & plot's exploration).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from lib.samples import SAMPLES  # noqa: E402
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app  # noqa: E402
+from tests.e2e.server import settle as finished_run  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 LONG = 180_000
@@ -30,7 +31,7 @@ HEADINGS = {
 
 
 def settle(page: Page) -> None:
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    finished_run(page)
     page.wait_for_timeout(800)  # let plotly finish drawing
 
 
@@ -56,6 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     sample = SAMPLES[args.sample]
     OUT.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=LONG)  # page.set_default_timeout does not reach expect
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         tmp = Path(tmp)
@@ -109,7 +111,7 @@ def main() -> None:
             settle(page)
             shoot(page, "predict")
             charts = {"Performance": 4, "Drivers": 2}  # at least, for either task
-            for label in ("Performance", "Drivers", "Drift"):
+            for label in ("Performance", "Slices", "Drivers", "Drift"):
                 shoot_explore(page, label, charts.get(label, 1))
             browser.close()
 
