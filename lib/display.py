@@ -303,3 +303,10 @@ def _gap_text(gap: float, name: str) -> str:
     if size == format_metric(0.0, name):
         return "same"
     return f"{size} {'worse' if gap > 0 else 'better'}"
+
+
+def demote_headings(markdown: str, levels: int) -> str:
+    """``markdown`` with every heading ``levels`` deeper ("# A" -> "### A" for 2), to show a
+    document inside a page without its title outshouting the page's."""
+    return re.sub(r"^(#{1,6}) ", lambda m: "#" * min(6, len(m.group(1)) + levels) + " ",
+                  markdown, flags=re.MULTILINE)  # fmt: skip

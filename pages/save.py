@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib.display import file_stem, human_size, library_frame, store_metadata
+from lib.display import demote_headings, file_stem, human_size, library_frame, store_metadata
+from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
 from pages import _state, _ui
 from pages._model_view import compression_choice, current_model_section
@@ -55,6 +56,22 @@ if current is not None:
             key=_state.DOWNLOAD_MODEL,
         )
         st.caption(NOTEBOOK_USE)
+        card = model_card(current.name, current.info.metadata) if current.info.metadata else None
+        if card is not None:
+            st.download_button(
+                "Download model card (.md)",
+                data=card,
+                file_name=f"{file_stem(current.name)} model card.md",
+                mime="text/markdown",
+                on_click="ignore",
+                key=_state.DOWNLOAD_CARD,
+                icon=":material/description:",
+            )
+        else:
+            st.caption("This file carries no training record, so there is no model card.")
+    if card is not None:
+        with st.expander("Model card: one page to send with the model"):
+            st.markdown(demote_headings(card, 2))
 
 st.header("Model library")
 st.caption("Models saved here are shared by everyone who uses this app.")

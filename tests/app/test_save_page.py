@@ -35,6 +35,21 @@ def test_summary_and_download(at, tips_model):
     assert "sk-" in at.get("html")[0].proto.body  # scikit-learn's pipeline diagram
     assert at.download_button(key=_state.DOWNLOAD_MODEL).label == "Download model (.joblib)"
     assert at.session_state[_state.MODEL_FILE] == {}  # bytes are built on click, not per rerun
+    card = at.download_button(key=_state.DOWNLOAD_CARD)
+    assert card.label == "Download model card (.md)"
+    assert "# Model card: tips ridge" in texts(at.markdown)  # shown in its expander too
+
+
+def test_a_model_without_a_training_record_has_no_card(at, bare_model_bytes):
+    at.switch_page("pages/load.py").run()
+    at.file_uploader(key=_state.MODEL_UPLOAD).set_value(
+        ("bare.joblib", bare_model_bytes, "application/octet-stream")
+    ).run()
+    assert _state.MODEL in at.session_state
+    at.switch_page("pages/save.py").run()
+    no_trouble(at)
+    assert not [b for b in at.download_button if b.key == _state.DOWNLOAD_CARD]
+    assert "no model card" in texts(at.caption)
 
 
 def test_save_refuse_existing_overwrite_and_delete(at, tips_model, iris_model, library_dir):

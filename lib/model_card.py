@@ -1,0 +1,127 @@
+"""A one-page model card in Markdown, from what a model file says about itself.
+
+``model_card(name, metadata)`` writes what the model predicts and from which columns, the
+training data (rows, source, fingerprint), its figures with their 95 % intervals beside the
+baseline and the cross-validation spread, the library versions it was made with, its known
+limits (the warnings training recorded, the columns left out), and an "Intended use" section
+left for the person to fill in. Every fact comes from the file's metadata (``lib.schema``), so a
+card can be written for any model the app trained, here or elsewhere.
+"""
+
+from __future__ import annotations
+
+from lib.display import format_interval, format_metric, metric_label, summary_range
+from lib.metrics import LOWER_IS_BETTER
+from lib.schema import CLASSIFICATION, ModelMetadata
+
+FILL_IN = "_To be filled in by the person who hands this model on._"
+
+
+def model_card(name: str, metadata: ModelMetadata) -> str:
+    """The model card of the model ``name`` (Markdown, one page)."""
+    sections = [
+        _heading(name, metadata),
+        _inputs(metadata),
+        _figures(metadata),
+        _training_data(metadata),
+        _limits(metadata),
+        _versions(metadata),
+        "## Intended use\n\n" + FILL_IN + "\n",
+    ]
+    return "\n".join(section for section in sections if section)
+
+
+def _heading(name: str, metadata: ModelMetadata) -> str:
+    model = metadata.model.label or metadata.model.estimator
+    what = f"predicts **{metadata.target}** ({metadata.task})"
+    if metadata.task == CLASSIFICATION and metadata.classes:
+        what += ", one of " + ", ".join(f"`{c}`" for c in metadata.classes[:20])
+        what += " …" if len(metadata.classes) > 20 else ""
+    created = f" Created {metadata.created_at}." if metadata.created_at else ""
+    settings = ", ".join(f"{key} = {value}" for key, value in metadata.model.params.items())
+    lines = [f"# Model card: {name}", "", f"A {model} ({metadata.model.estimator}) that {what}."]
+    lines[-1] += created
+    if settings:
+        lines += ["", f"Settings: {settings}."]
+    return "\n".join(lines) + "\n"
+
+
+def _inputs(metadata: ModelMetadata) -> str:
+    rows = ["| column | kind | seen in training | missing |", "|---|---|---|---|"]
+    for feature in metadata.features:
+        seen = summary_range(feature).replace("|", "\\|")
+        rows.append(f"| {feature.name} | {feature.kind} | {seen} | "
+                    f"{feature.missing_share:.0%} |")  # fmt: skip
+    count = len(metadata.features)
+    return f"## Inputs\n\n{count} column{'s' if count != 1 else ''}, by name:\n\n" + "\n".join(
+        rows
+    ) + "\n"  # fmt: skip
+
+
+def _figures(metadata: ModelMetadata) -> str:
+    figures = metadata.figures
+    if figures is None:
+        return "## Figures\n\nThe file holds no validation figures.\n"
+    lines = ["## Figures", ""]
+    if figures.holdout:
+        lines += [
+            "On held-out rows the model never saw in training, beside a baseline that always "
+            "guesses (95 % intervals by bootstrap over those rows):",
+            "",
+            "| figure | value | 95 % interval | baseline |",
+            "|---|---|---|---|",
+        ]
+        for metric, value in figures.holdout.items():
+            interval = format_interval(figures.intervals.get(metric), metric) or "–"
+            base = figures.baseline.get(metric)
+            lines.append(
+                f"| {_label(metric)} | {format_metric(value, metric)} | {interval} | "
+                f"{format_metric(base, metric) if base is not None else '–'} |"
+            )
+        lines.append("")
+    if figures.cv:
+        lines += ["Cross-validation (mean ± std over the folds):", ""]
+        lines += [
+            f"- {_label(metric)}: {cv.mean:.3f} ± {cv.std:.3f} ({len(cv.folds)} folds)"
+            for metric, cv in figures.cv.items()
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _label(metric: str) -> str:
+    direction = " (lower is better)" if metric in LOWER_IS_BETTER else ""
+    return metric_label(metric) + direction
+
+
+def _training_data(metadata: ModelMetadata) -> str:
+    data = metadata.training_data
+    if data is None:
+        return ""
+    lines = ["## Training data", ""]
+    lines += [f"- Source: {data.name}"] if data.name else []
+    lines += [
+        f"- Rows: {data.rows:,}",
+        f"- Fingerprint (SHA-256 of the training table): `{data.fingerprint}`",
+    ]
+    if data.rows_dropped_missing_target:
+        lines.append(f"- Rows left out for a missing target: {data.rows_dropped_missing_target:,}")
+    return "\n".join(lines) + "\n"
+
+
+def _limits(metadata: ModelMetadata) -> str:
+    lines = ["## Known limits", ""]
+    lines += [f"- {warning}" for warning in metadata.warnings]
+    lines += [f"- Column **{name}** was not used: {why}" for name, why in metadata.left_out.items()]
+    lines.append(
+        "- Rows unlike the training data (values outside the ranges above, unseen categories) "
+        "get less reliable predictions; the app's Drift tab shows them."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _versions(metadata: ModelMetadata) -> str:
+    if not metadata.versions:
+        return ""
+    listed = ", ".join(f"{name} {version}" for name, version in sorted(metadata.versions.items()))
+    return f"## Made with\n\n{listed}. Load it with the same scikit-learn version.\n"

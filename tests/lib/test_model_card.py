@@ -1,0 +1,62 @@
+"""The model card: what a model predicts, from which columns, how well (with intervals), on
+what data, made with what, its known limits, and a place for its intended use."""
+
+import plotly.express as px
+import pytest
+
+from lib import training
+from lib.metadata import read_metadata
+from lib.model_card import FILL_IN, model_card
+from lib.samples import load_sample
+
+
+@pytest.fixture(scope="module")
+def tips_card() -> str:
+    tips = px.data.tips()
+    tips.loc[0:59, "size"] = None  # a column with missing values, shown as such
+    result = training.train(tips, "tip", model="ridge",
+                            options=training.Options(source_name="tips.csv"))  # fmt: skip
+    return model_card("tips ridge", read_metadata(result.pipeline).metadata)
+
+
+def test_the_card_says_what_the_model_predicts_from_which_columns(tips_card):
+    assert tips_card.startswith("# Model card: tips ridge\n")
+    assert "predicts **tip** (regression)" in tips_card
+    for column in ("total_bill", "sex", "smoker", "day", "time", "size"):
+        assert f"| {column} |" in tips_card
+    assert "| size | numeric | 1 to 6 (median 2) | 25% |" in tips_card
+
+
+def test_the_card_gives_figures_with_intervals_beside_the_baseline(tips_card):
+    figures = tips_card.split("## Figures")[1].split("## ")[0]
+    row = next(line for line in figures.splitlines() if line.startswith("| R² |"))
+    _, _, value, interval, baseline, _ = (cell.strip() for cell in row.split("|"))
+    low, high = (float(bound) for bound in interval.split("–"))
+    assert low <= float(value) <= high and float(baseline) < float(value)
+    assert "| MAE (lower is better) |" in figures
+    assert "(5 folds)" in figures
+
+
+def test_the_card_names_the_data_the_versions_and_leaves_the_intended_use_to_fill(tips_card):
+    assert "- Source: tips.csv" in tips_card and "- Rows: 244" in tips_card
+    assert "Fingerprint (SHA-256 of the training table): `" in tips_card
+    assert "sklearn 1." in tips_card.split("## Made with")[1]
+    assert tips_card.rstrip().endswith(FILL_IN)
+
+
+def test_a_classifier_card_lists_its_classes_and_known_limits():
+    iris = load_sample("iris")
+    iris["id"] = range(len(iris))  # an identifier: left out, and said so
+    result = training.train(iris, "species", model="logistic_regression")
+    card = model_card("iris", read_metadata(result.pipeline).metadata)
+    assert "one of `setosa`, `versicolor`, `virginica`" in card
+    assert "- Column **id** was not used:" in card.split("## Known limits")[1]
+
+
+def test_shown_in_a_page_the_card_headings_sit_below_the_page_s(tips_card):
+    from lib.display import demote_headings
+
+    shown = demote_headings(tips_card, 2)
+    assert shown.startswith("### Model card: tips ridge\n")
+    assert "\n#### Figures\n" in shown and "\n## " not in shown
+    assert "| R² |" in shown  # tables untouched
