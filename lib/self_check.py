@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lib.errors import PredictionError
 from lib.metadata import library_versions, to_plain
 from lib.model_info import ModelInfo
 from lib.runners import as_runner
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 N_ROWS = 20
 N_MISSING_ROWS = 3  # rows with missing values, when the data has them
 TEXT_SAMPLE = 1_000  # rows looked at to tell free text from categories
+MISSING_SAMPLE = 10_000  # rows looked at for missing values
 # Tolerances: labels must be equal; numbers and probabilities within these.
 RTOL = 1e-7
 ATOL = 1e-9
@@ -90,15 +92,26 @@ def check_rows(
     X: pd.DataFrame, y: pd.Series, task: Task, groups: dict[str, list[str]], seed: int
 ) -> pd.DataFrame:
     """Up to ``N_ROWS`` rows of ``X`` (n_rows x n_features) for the self-check, deterministic
-    for ``seed``: one of every class where possible (classification), up to
-    ``N_MISSING_ROWS`` with missing values when there are some, the rest at random. Free-text
-    or identifier-like categorical columns hold their most frequent value instead, so no
-    person's text is copied into the file. Returns a frame with a fresh 0..n-1 index."""
+    for ``seed`` (``check_positions``). Free-text or identifier-like categorical columns hold
+    their most frequent value instead, so no person's text is copied into the file. Returns a
+    frame with a fresh 0..n-1 index."""
+    order = np.random.default_rng(seed).permutation(len(X))
+    rows = X.iloc[check_positions(X, y, task, seed)].reset_index(drop=True)
+    for name in _text_like(X, groups.get("categorical", []), order):
+        value = _most_frequent(X[name], order)
+        rows[name] = pd.Series([value] * len(rows), dtype=X[name].dtype)
+    return rows
+
+
+def check_positions(X: pd.DataFrame, y: pd.Series, task: Task, seed: int) -> list[int]:
+    """Sorted positions of up to ``N_ROWS`` rows: one of every class where possible
+    (classification; the first ``N_ROWS`` classes in sorted order when there are more), up to
+    ``N_MISSING_ROWS`` with missing values when a sample of the rows has some, the rest at
+    random. Reads the target once and a sample of the rows, never copies the whole frame."""
     n = len(X)
     if n == 0:
         raise ValueError("there are no rows to check")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)  # positions in a random order: "first in order" is a random pick
+    order = np.random.default_rng(seed).permutation(n)  # "first in order" is a random pick
     chosen: list[int] = []
 
     def take(positions: np.ndarray) -> None:
@@ -112,22 +125,18 @@ def check_rows(
         codes, _ = pd.factorize(y.to_numpy()[order], sort=True)
         _, first = np.unique(codes, return_index=True)  # each class's first row in ``order``
         take(order[first])
-    for name in X.columns:  # one row missing each column that has gaps, a few at most
-        if len(chosen) >= N_ROWS or sum(_has_missing(X, p) for p in chosen) >= N_MISSING_ROWS:
+    sample = order[:MISSING_SAMPLE]
+    gaps = X.iloc[sample].isna().to_numpy()
+    with_gaps = [p for p in chosen if X.iloc[p].isna().any()]
+    for column in range(gaps.shape[1]):  # a row missing each column with gaps, a few at most
+        if len(with_gaps) >= N_MISSING_ROWS or len(chosen) >= N_ROWS:
             break
-        missing = X[name].isna().to_numpy()
-        if missing.any():
-            take(order[missing[order]][:1])
+        if not any(gaps[sample == p, column].any() for p in with_gaps) and gaps[:, column].any():
+            position = int(sample[np.argmax(gaps[:, column])])
+            take(np.array([position]))
+            with_gaps.append(position)
     take(order[: N_ROWS * 2])
-    rows = X.iloc[sorted(chosen)].reset_index(drop=True)
-    for name in _text_like(X, groups.get("categorical", []), order):
-        value = _most_frequent(X[name], order)
-        rows[name] = pd.Series([value] * len(rows), dtype=X[name].dtype)
-    return rows
-
-
-def _has_missing(X: pd.DataFrame, position: int) -> bool:
-    return bool(X.iloc[position].isna().any())
+    return sorted(chosen)
 
 
 def _text_like(X: pd.DataFrame, categorical: list[str], order: np.ndarray) -> list[str]:
@@ -150,8 +159,12 @@ def _text_like(X: pd.DataFrame, categorical: list[str], order: np.ndarray) -> li
 
 
 def _most_frequent(column: pd.Series, order: np.ndarray) -> Any:
+    """The most frequent value in a sample of ``column`` (the first in sorted order on a tie),
+    or NaN when the sample has none."""
     counts = column.iloc[order[:TEXT_SAMPLE]].value_counts(dropna=True)
-    return counts.index[0] if len(counts) else np.nan
+    if counts.empty:
+        return np.nan
+    return sorted(counts.index[counts == counts.max()], key=str)[0]
 
 
 def record(pipeline: Any, rows: pd.DataFrame) -> SelfCheck:
@@ -239,7 +252,7 @@ def verify(runner: Any, info: ModelInfo) -> Verdict:
     want_proba = check.probabilities is not None and info.has_proba
     try:
         result = as_runner(runner).run("predict", X=rows, proba=want_proba)
-    except (ValueError, TypeError, KeyError, IndexError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, PredictionError) as error:
         return Verdict(
             "error",
             "Self-check failed: the model refused to predict its own check rows, so it does "
