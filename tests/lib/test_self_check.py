@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -186,11 +191,7 @@ def test_free_text_is_not_copied_into_the_file():
 
 def test_altered_classifier_fails_with_figures_and_reason(app_files):
     _, data = app_files["binary"]
-
-    def nudge(model):
-        model[-1].coef_[0, :3] += 2.0
-
-    verdict = open_in_sandbox(edited(data, nudge))
+    verdict = open_in_sandbox(edited(data, _nudge_binary))
     assert verdict.status == "failed"
     assert verdict.message.startswith("Self-check failed: this model does not predict its 20 ")
     assert verdict.n_agree < N_ROWS
@@ -308,3 +309,89 @@ def test_unreadable_check_rows_are_unavailable_never_an_exception(app_files, dty
     verdict = verify(result.pipeline, dataclasses.replace(info, metadata=meta))
     assert verdict.status == "unavailable"
     assert "check rows could not be read" in verdict.message
+
+
+# --- the README's notebook snippet, in a clean Python -------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# Installed first in the clean interpreter: only the standard library, scikit-learn, joblib,
+# pandas and their declared dependencies (joblib needs cloudpickle, scikit-learn narwhals) may
+# be imported, so the snippet provably needs no app code and nothing else.
+IMPORT_BLOCKER = textwrap.dedent(
+    """
+    import os
+    import sys
+
+    ALLOWED = {"sklearn", "joblib", "pandas", "numpy", "scipy", "threadpoolctl", "dateutil",
+               "pytz", "tzdata", "six", "cloudpickle", "narwhals"}
+    STDLIB = os.path.dirname(os.__file__)
+
+    class Blocker:
+        def find_spec(self, name, path=None, target=None):
+            top = name.partition(".")[0]
+            if top in sys.stdlib_module_names or top in ALLOWED:
+                return None
+            for finder in sys.meta_path:  # stdlib files not listed (_sysconfigdata_...)
+                spec = finder is not self and finder.find_spec(name, path, target)
+                if spec and (spec.origin or "").startswith(STDLIB + os.sep) and (
+                    "site-packages" not in spec.origin
+                ):
+                    return spec
+            raise ModuleNotFoundError(f"blocked import: {name}")
+
+    sys.meta_path.insert(0, Blocker())
+    try:
+        import lib  # noqa: F401
+        sys.exit("the project is importable")
+    except ImportError:
+        pass
+    """
+)
+
+
+def readme_snippet() -> str:
+    text = README.read_text()
+    start = text.index("<!-- self-check snippet: start -->")
+    end = text.index("<!-- self-check snippet: end -->")
+    code = text[start:end].split("```python\n", 1)[1].split("```", 1)[0]
+    return code
+
+
+def run_snippet(tmp_path: Path, data: bytes) -> str:
+    (tmp_path / "model.joblib").write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", IMPORT_BLOCKER + readme_snippet()],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_readme_snippet_passes_on_app_files_in_a_clean_python(app_files, tmp_path):
+    for case in ("dates, gaps, imputed and encoded", "regression with categories"):
+        out = run_snippet(tmp_path, app_files[case][1])
+        assert "Self-check passed: 20 of 20 check rows agree." in out, out
+        assert "'sklearn': " in out
+
+
+def test_readme_snippet_fails_on_an_altered_file(app_files, tmp_path):
+    _, data = app_files["binary"]
+    verdict = open_in_sandbox(edited(data, _nudge_binary))
+    out = run_snippet(tmp_path, edited(data, _nudge_binary))
+    assert f"Self-check FAILED: {verdict.n_agree} of 20 check rows agree." in out, out
+
+
+def _nudge_binary(model) -> None:
+    model[-1].coef_[0, :3] += 2.0
+
+
+def test_the_import_blocker_refuses_other_packages(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", IMPORT_BLOCKER + "import pandas\nimport streamlit\n"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode != 0 and "blocked import: streamlit" in done.stderr
