@@ -8,7 +8,7 @@ used is in ``lib.self_check``.
 The plain form, all lists of equal lengths where they pair up::
 
     {"columns": [name, ...], "dtypes": [pandas dtype text, ...],
-     "values": [[column 0's values, one per row], ...],      # str, int, float (NaN = missing), bool
+     "values": [[column 0's values, one per row], ...],      # str, int, float, bool, None
      "predictions": [one per row],                           # labels or numbers
      "probabilities": [[one per class] per row] or None, "classes": [label, ...] or None}
 """
@@ -36,14 +36,14 @@ Scalar = str | int | float | bool
 class SelfCheck:
     """Check rows and what the model predicted on them where it was saved.
 
-    ``values[j][i]`` is row ``i`` of column ``columns[j]`` (dtype ``dtypes[j]``; NaN is a
+    ``values[j][i]`` is row ``i`` of column ``columns[j]`` (dtype ``dtypes[j]``; None is a
     missing value, datetimes are ISO text); ``predictions`` (n_rows,); ``probabilities``
     (n_rows, n_classes) in the order of ``classes``, or None.
     """
 
     columns: list[str]
     dtypes: list[str]
-    values: list[list[Scalar]]
+    values: list[list[Scalar | None]]
     predictions: list[Scalar]
     probabilities: list[list[float]] | None = None
     classes: list[Scalar] | None = None
@@ -86,7 +86,7 @@ class SelfCheck:
         values = _list(plain.get("values"), "the check values", MAX_COLUMNS)
         if len(values) != len(columns):
             raise ValueError("the check values are not one list per column")
-        values = [_scalars(column, "a check column", MAX_ROWS) for column in values]
+        values = [_scalars(column, "a check column", MAX_ROWS, missing=True) for column in values]
         if any(len(column) != n_rows for column in values):
             raise ValueError("a check column does not have one value per row")
         probabilities = None
@@ -119,9 +119,12 @@ def _list(value: object, what: str, limit: int) -> list[Any]:
     return value
 
 
-def _scalars(value: object, what: str, limit: int) -> list[Scalar]:
+def _scalars(value: object, what: str, limit: int, missing: bool = False) -> list[Any]:
+    """``value`` if it is a list of at most ``limit`` single values (None too if ``missing``)."""
     items = _list(value, what, limit)
     for item in items:
+        if item is None and missing:
+            continue
         if not isinstance(item, str | int | float | bool):  # bool is an int
             raise ValueError(f"{what} hold something that is not a single value")
         if isinstance(item, str) and len(item) > MAX_TEXT:

@@ -184,10 +184,10 @@ def record(pipeline: Any, rows: pd.DataFrame) -> SelfCheck:
 
 def _plain_column(column: pd.Series) -> list[Any]:
     """JSON-plain values: numbers, booleans and text as they are, datetimes as ISO text,
-    missing values as NaN."""
+    missing values as None (pandas reads None back as the dtype's missing value)."""
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return [math.nan if pd.isna(v) else v.isoformat() for v in column]
-    return [math.nan if _missing(v) else _plain_scalar(v) for v in column.to_list()]
+        return [None if pd.isna(v) else v.isoformat() for v in column]
+    return [None if _missing(v) else _plain_scalar(v) for v in column.to_list()]
 
 
 def _missing(value: Any) -> bool:

@@ -14,7 +14,7 @@ from lib.schema_self_check import MAX_COLUMNS, MAX_ROWS, SelfCheck
 GOOD = {
     "columns": ["when", "shop", "amount"],
     "dtypes": ["datetime64[us]", "str", "float64"],
-    "values": [["2024-01-01T00:00:00", math.nan], ["north", "south"], [1.5, math.nan]],
+    "values": [["2024-01-01T00:00:00", None], ["north", "south"], [1.5, None]],
     "predictions": ["yes", "no"],
     "probabilities": [[0.25, 0.75], [0.5, 0.5]],
     "classes": ["no", "yes"],
@@ -75,6 +75,7 @@ MALFORMED = {
     "a column too short": _with(values=[["2024-01-01"], ["north", "south"], [1.5, 2.0]]),
     "one list too few": _with(values=[["north", "south"], [1.5, 2.0]]),
     "a nested value": _with(values=[["2024-01-01", None], ["north", ["x"]], [1.5, 2.0]]),
+    "a missing prediction": _with(predictions=[None, "no"]),
     "a mapping as value": _with(predictions=[{"a": 1}, "no"]),
     "a very long text": _with(values=[["2024-01-01", "x"], ["north", "y" * 5000], [1.0, 2.0]]),
     "a column twice": _with(columns=["when", "shop", "shop"]),

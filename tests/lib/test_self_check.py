@@ -122,6 +122,8 @@ def test_in_process_model_passes_too(app_files):
 def test_rows_round_trip_exactly_with_dates_and_gaps(app_files):
     result, data = app_files["dates, gaps, imputed and encoded"]
     check = read_metadata(joblib.load(io.BytesIO(data))).metadata.self_check
+    assert check == result.metadata.self_check  # missing values are None: equal after a trip
+    assert None in check.values[check.columns.index("amount")]
     rows = rows_frame(check)
     assert str(rows["ordered"].dtype).startswith("datetime64")
     assert rows.isna().any(axis=None), "rows with missing values are part of the check"
