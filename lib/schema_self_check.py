@@ -89,6 +89,11 @@ class SelfCheck:
         values = [_scalars(column, "a check column", MAX_ROWS, missing=True) for column in values]
         if any(len(column) != n_rows for column in values):
             raise ValueError("a check column does not have one value per row")
+        for dtype, column in zip(dtypes, values, strict=True):
+            if str(dtype).startswith("datetime64") and not all(
+                v is None or isinstance(v, str) for v in column
+            ):
+                raise ValueError("a check column of dates holds something that is not ISO text")
         probabilities = None
         if plain.get("probabilities") is not None:
             rows = _list(plain["probabilities"], "the check probabilities", MAX_ROWS)
@@ -129,6 +134,8 @@ def _scalars(value: object, what: str, limit: int, missing: bool = False) -> lis
             raise ValueError(f"{what} hold something that is not a single value")
         if isinstance(item, str) and len(item) > MAX_TEXT:
             raise ValueError(f"{what} hold a text longer than {MAX_TEXT:,} characters")
+        if isinstance(item, int) and not -(2**63) <= item < 2**64:
+            raise ValueError(f"{what} hold a number too large for 64 bits")
     return items
 
 

@@ -246,7 +246,7 @@ def verify(runner: Any, info: ModelInfo) -> Verdict:
     versions = version_differences(info.metadata.versions if info.metadata else {})
     try:
         rows = rows_frame(check)
-    except (ValueError, TypeError, OverflowError) as error:
+    except (ValueError, TypeError, OverflowError, KeyError) as error:  # KeyError: unknown zone
         return Verdict("unavailable", f"No self-check: the file's check rows could not be "
                        f"read ({str(error)[:200]}).")  # fmt: skip
     want_proba = check.probabilities is not None and info.has_proba

@@ -76,6 +76,8 @@ MALFORMED = {
     "one list too few": _with(values=[["north", "south"], [1.5, 2.0]]),
     "a nested value": _with(values=[["2024-01-01", None], ["north", ["x"]], [1.5, 2.0]]),
     "a missing prediction": _with(predictions=[None, "no"]),
+    "a date as a number": _with(values=[[1.5, None], ["north", "south"], [1.5, None]]),
+    "a huge number": _with(predictions=[10**30, 1], probabilities=None, classes=None),
     "a mapping as value": _with(predictions=[{"a": 1}, "no"]),
     "a very long text": _with(values=[["2024-01-01", "x"], ["north", "y" * 5000], [1.0, 2.0]]),
     "a column twice": _with(columns=["when", "shop", "shop"]),

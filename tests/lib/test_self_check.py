@@ -7,8 +7,10 @@ of opening a file) and changing a fitted number.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
+import math
 import os
 import subprocess
 import sys
@@ -296,7 +298,12 @@ def test_a_model_that_refuses_its_own_rows_is_an_error(app_files):
 
 @pytest.mark.parametrize(
     "dtype, values",
-    [("int64", [1.5]), ("datetime64[us]", ["not a date"]), ("Int8", [10**6])],
+    [
+        ("int64", [1.5]),
+        ("datetime64[us]", ["not a date"]),
+        ("datetime64[us, Mars/Olympus]", ["2024-01-01T00:00:00+00:00"]),
+        ("Int8", [10**6]),
+    ],
 )
 def test_unreadable_check_rows_are_unavailable_never_an_exception(app_files, dtype, values):
     result, _ = app_files["binary"]
@@ -397,3 +404,38 @@ def test_the_import_blocker_refuses_other_packages(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode != 0 and "blocked import: streamlit" in done.stderr
+
+
+def test_random_mutations_of_a_record_never_raise(app_files):
+    """300 seeded mutations of a real record (values, dtypes, predictions, probabilities
+    swapped for other plain values): each is dropped by the schema or gives a verdict."""
+    result, _ = app_files["dates, gaps, imputed and encoded"]
+    info = describe_model(result.pipeline)
+    original = result.metadata.to_plain()
+    rng = np.random.default_rng(0)
+    odd = [None, 0, -1, 1.5, math.nan, math.inf, "", "x", True, 2**63, "2024-13-45", [], {}, "str",
+           "datetime64[ns]", "category", "Int64", "float32", "object", [1, 2]]  # fmt: skip
+    statuses = set()
+    for _ in range(300):
+        plain = copy.deepcopy(original)
+        check = plain["self_check"]
+        for _ in range(int(rng.integers(1, 4))):
+            key = ["values", "dtypes", "predictions", "probabilities", "classes"][
+                int(rng.integers(5))
+            ]
+            new = odd[int(rng.integers(len(odd)))]
+            target = check[key]
+            if isinstance(target, list) and target and rng.random() < 0.8:
+                i = int(rng.integers(len(target)))
+                if isinstance(target[i], list) and target[i] and rng.random() < 0.7:
+                    target[i][int(rng.integers(len(target[i])))] = new
+                else:
+                    target[i] = new
+            else:
+                check[key] = new
+        meta = read_metadata(type("M", (), {METADATA_ATTR: plain})()).metadata
+        verdict = verify(result.pipeline, dataclasses.replace(info, metadata=meta))
+        assert verdict.status in {"passed", "failed", "unavailable", "error"}
+        assert verdict.message
+        statuses.add(verdict.status)
+    assert {"failed", "unavailable"} <= statuses
