@@ -439,3 +439,10 @@ def test_random_mutations_of_a_record_never_raise(app_files):
         assert verdict.message
         statuses.add(verdict.status)
     assert {"failed", "unavailable"} <= statuses
+
+
+def test_a_check_that_cannot_be_made_is_left_out(caplog):
+    X, y, task, groups = _problem(orders(), "big")
+    unfitted = LinearRegression()  # predict raises NotFittedError
+    assert self_check.build(unfitted, X, y, task, groups, seed=0) is None
+    assert "no self-check rows recorded: NotFittedError" in caplog.text
