@@ -12,6 +12,7 @@ import pandas as pd
 from lib.model_info import ModelInfo
 from lib.profile import ColumnProfile
 from lib.runners import InProcessRunner, ModelRunner
+from lib.self_check import Verdict
 
 
 def sha256(data: bytes) -> str:
@@ -50,6 +51,9 @@ class CurrentModel:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     runner: ModelRunner = None  # type: ignore[assignment]  # set from ``model`` when not given
     file_bytes: bytes | None = None
+    # What re-predicting the file's check rows showed (``lib.self_check.Verdict``) for a model
+    # opened from a file; None for one trained in this session.
+    self_check: Verdict | None = None
 
     def __post_init__(self) -> None:
         if self.runner is None:

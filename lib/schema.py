@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
+from lib.schema_self_check import SelfCheck
+
 Task = Literal["classification", "regression"]
 FeatureKind = Literal["numeric", "categorical", "datetime", "unknown"]
 CLASSIFICATION: Task = "classification"
@@ -248,6 +250,7 @@ class ModelMetadata:
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     warnings: list[str] = field(default_factory=list)
+    self_check: SelfCheck | None = None  # check rows and predictions (``lib.self_check``)
 
     def feature(self, name: str) -> TrainingSummary | None:
         return next((summary for summary in self.features if summary.name == name), None)
@@ -296,6 +299,8 @@ class ModelMetadata:
                 "rows_dropped_missing_target": data.rows_dropped_missing_target,
                 "fingerprint": data.fingerprint,
             }
+        if self.self_check is not None:
+            plain["self_check"] = self.self_check.to_plain()
         return plain
 
     @classmethod
@@ -327,6 +332,7 @@ class ModelMetadata:
             "validation": lambda: _number_dict(meta["validation"]),
             "created_at": lambda: _text(meta["created_at"], "created_at"),
             "warnings": lambda: [_text(w, "a warning") for w in _list(meta["warnings"], "w")],
+            "self_check": lambda: SelfCheck.from_plain(meta["self_check"]),
         }
         source_key = {"figures": "metrics"}
         parts: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata, parallel, slices, uncertainty
+from lib import catalog, metadata, parallel, self_check, slices, uncertainty
 from lib.catalog import ModelSpec
 from lib.errors import TrainingError
 from lib.metrics import PRIMARY_METRIC, score
@@ -173,7 +173,12 @@ def train(
     meta = model_metadata(
         problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
-    meta = dataclasses.replace(meta, warnings=notes, slices=pending_slices.result())
+    check = self_check.build(
+        pipeline, problem.X, problem.y, problem.task, problem.groups, options.random_state
+    )
+    meta = dataclasses.replace(
+        meta, warnings=notes, slices=pending_slices.result(), self_check=check
+    )
     metadata.attach(pipeline, meta)
     report(1.0, "Done")
     return TrainingResult(

@@ -43,6 +43,7 @@ def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None
     st.caption(f"Source: {current.source} · {where}")
     for note in current.warnings:
         st.warning(note)
+    self_check_verdict(current)
 
     left, right = st.columns(2)
     with left:
@@ -66,6 +67,23 @@ def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None
     elif diagram:
         with st.expander("Pipeline diagram (scikit-learn)", expanded=False):
             st.html(estimator_html_repr(current.model))
+
+
+def self_check_verdict(current: CurrentModel) -> None:
+    """Whether the model predicts its file's check rows here as where it was saved (nothing
+    for a model trained in this session: it was just checked by being trained)."""
+    verdict = current.self_check
+    if verdict is None:
+        return
+    if verdict.status == "passed":
+        st.success(" ".join([verdict.message, *verdict.details]), icon=":material/verified:")
+    elif verdict.status == "unavailable":
+        st.caption(verdict.message)
+    else:
+        st.error(
+            verdict.message + "\n\n" + "\n".join(f"- {line}" for line in verdict.details),
+            icon=":material/error:",
+        )
 
 
 def features_frame(current: CurrentModel) -> pd.DataFrame:

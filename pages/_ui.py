@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from lib import self_check
 from lib.display import headline_metric
 from lib.errors import UserError
 from lib.records import CurrentModel, TableData
@@ -186,6 +187,7 @@ def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:
     return CurrentModel(
         model=None, info=runner.info, source=source, name=name,
         load_warnings=list(runner.warnings), runner=runner, file_bytes=data,
+        self_check=self_check.verify(runner, runner.info),
     )  # fmt: skip
 
 

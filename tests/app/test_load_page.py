@@ -112,3 +112,42 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_an_app_file_passes_its_self_check(at, tips_model):
+    open_load(at)
+    upload(at, "tips.joblib", dump_model(tips_model.model))
+    assert at.session_state[_state.MODEL].self_check.status == "passed"
+    assert (
+        "Self-check passed: it predicts its 20 check rows here exactly as where it was saved."
+        in texts(at.success)
+    )
+    assert "Self-check failed" not in texts(at.error)
+
+
+def test_a_file_changed_after_saving_fails_its_self_check(at, tips_model):
+    model = joblib.load(io.BytesIO(dump_model(tips_model.model)))  # made by this test suite
+    model[-1].intercept_ += 0.5
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    open_load(at)
+    upload(at, "changed.joblib", buffer.getvalue())
+    shown = texts(at.error)
+    assert "Self-check failed: this model does not predict its 20 check rows here" in shown
+    assert "0 of 20 check rows agree." in shown
+    assert "Largest difference in a prediction: 0.5." in shown
+    assert "the file was changed after it was saved, or it was made by different code" in shown
+    assert at.session_state[_state.MODEL].name == "changed"  # loaded, with the warning shown
+
+
+def test_a_model_from_elsewhere_says_it_has_no_self_check(at, bare_model_bytes):
+    open_load(at)
+    upload(at, "model.pkl", bare_model_bytes)
+    assert "No self-check: this file carries no check rows" in texts(at.caption)
+    assert "Self-check" not in texts(at.success) + texts(at.error)
+
+
+def test_a_model_trained_in_the_session_shows_no_self_check(at, tips_model):
+    with_model(at, tips_model)
+    open_load(at)
+    assert "elf-check" not in texts(at.success) + texts(at.error) + texts(at.caption)
