@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
+from lib.decision_record import DecisionRecord, parse_decision
+
 Task = Literal["classification", "regression"]
 FeatureKind = Literal["numeric", "categorical", "datetime", "unknown"]
 CLASSIFICATION: Task = "classification"
@@ -211,6 +213,8 @@ class ModelMetadata:
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     warnings: list[str] = field(default_factory=list)
+    # A binary classifier's tuned decision threshold (lib.threshold); None: the default 0.5.
+    decision: DecisionRecord | None = None
 
     def feature(self, name: str) -> TrainingSummary | None:
         return next((summary for summary in self.features if summary.name == name), None)
@@ -257,6 +261,8 @@ class ModelMetadata:
                 "rows_dropped_missing_target": data.rows_dropped_missing_target,
                 "fingerprint": data.fingerprint,
             }
+        if self.decision is not None:
+            plain["decision"] = self.decision.to_plain()
         return plain
 
     @classmethod
@@ -287,6 +293,7 @@ class ModelMetadata:
             "validation": lambda: _number_dict(meta["validation"]),
             "created_at": lambda: _text(meta["created_at"], "created_at"),
             "warnings": lambda: [_text(w, "a warning") for w in _list(meta["warnings"], "w")],
+            "decision": lambda: parse_decision(meta["decision"]),
         }
         source_key = {"figures": "metrics"}
         parts: dict[str, Any] = {}
