@@ -37,8 +37,10 @@ from lib.errors import TrainingError
 
 GOALS = ("cost", "min_precision", "min_recall")
 DEFAULT_THRESHOLD = 0.5
-# The thresholds tried: every 0.01 from 0 to 1, so the default 0.5 is one of them.
-THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
+# The thresholds tried: every 0.01 from 0 to 1 (the default 0.5 among them), and finer towards
+# both ends, where lopsided costs put the best threshold (costs 1:1000 put it near 0.001).
+_ENDS = np.geomspace(1e-4, 5e-3, 7)
+THRESHOLDS = np.unique(np.round(np.concatenate([np.linspace(0.0, 1.0, 101), _ENDS, 1 - _ENDS]), 6))
 MAX_COST = 1e9
 
 
