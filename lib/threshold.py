@@ -33,6 +33,7 @@ from sklearn.model_selection import (
     TunedThresholdClassifierCV,
 )
 
+from lib.decision_record import DecisionRecord
 from lib.errors import TrainingError
 
 GOALS = ("cost", "min_precision", "min_recall")
@@ -92,7 +93,7 @@ class Decision:
         return cls(goal, positive, value=float(value))
 
     def to_plain(self) -> dict[str, Any]:
-        plain: dict[str, Any] = {"goal": self.goal, "positive": _plain_label(self.positive)}
+        plain: dict[str, Any] = {"goal": self.goal, "positive": plain_label(self.positive)}
         if self.goal == "cost":
             return plain | {"fp_cost": self.fp_cost, "fn_cost": self.fn_cost}
         return plain | {"value": self.value}
@@ -102,12 +103,9 @@ class Decision:
         if self.goal == "cost":
             return (
                 f"a false positive costs {self.fp_cost:g}, a false negative "
-                f"{self.fn_cost:g} (positive: {_plain_label(self.positive)!r})"
+                f"{self.fn_cost:g} (positive: {plain_label(self.positive)!r})"
             )
-        return (
-            f"at least {self.value:g} {_measure(self.goal)} for "
-            f"{_plain_label(self.positive)!r}"
-        )
+        return f"at least {self.value:g} {_measure(self.goal)} for {plain_label(self.positive)!r}"
 
 
 @dataclass(frozen=True)
@@ -179,7 +177,7 @@ def unreachable_note(decision: Decision) -> str:
     measure = _measure(decision.goal)
     return (
         f"No threshold reached a {measure} of {decision.value:g} for "
-        f"{_plain_label(decision.positive)!r} in every cross-validation fold, so the threshold "
+        f"{plain_label(decision.positive)!r} in every cross-validation fold, so the threshold "
         f"chosen is the one that came closest, and the model does not meet the minimum. Ask "
         f"for a lower {measure}, or try another model or more features."
     )
@@ -193,7 +191,7 @@ def one_class_note(decision: Decision, found: Tuned) -> str | None:
     every = "positive" if found.threshold <= 0.0 else "negative"
     return (
         f"The best threshold found is {found.threshold:g}: the model calls every row {every} "
-        f"(positive: {_plain_label(decision.positive)!r}), so it decides nothing. The goal is "
+        f"(positive: {plain_label(decision.positive)!r}), so it decides nothing. The goal is "
         "met only by not deciding; check the costs or the minimum, or try a better model."
     )
 
@@ -233,7 +231,7 @@ def threshold_step(model: Any) -> str:
     words = type(model).__name__
     at = getattr(model, "threshold", None)
     if isinstance(at, int | float) and not isinstance(at, bool):
-        words += f" ({at:.3g} on {_plain_label(getattr(model, 'pos_label', None))!r})"
+        words += f" ({at:.3g} on {plain_label(getattr(model, 'pos_label', None))!r})"
     return f"threshold: {words}"
 
 
@@ -321,19 +319,69 @@ def _cost(value: object, what: str) -> float:
 def _known_class(positive: object, classes: list[Any]) -> Any:
     """The class label ``positive`` names (the model's own value: 1, not "1")."""
     for label in classes:
-        if _plain_label(label) == positive or str(_plain_label(label)) == str(positive):
+        if plain_label(label) == positive or str(plain_label(label)) == str(positive):
             return label
-    names = ", ".join(repr(_plain_label(c)) for c in classes)
+    names = ", ".join(repr(plain_label(c)) for c in classes)
     raise TrainingError(
         f"The positive class {positive!r} is not one of the target's classes ({names}); pick "
         "one of them."
     )
 
 
-def _plain_label(label: Any) -> Any:
+def plain_label(label: Any) -> Any:
+    """A class label as plain Python (numpy scalars become ints, floats, bools)."""
     return label.item() if isinstance(label, np.generic) else label
 
 
 def positive_default(y: pd.Series) -> Any:
     """The class a person most likely calls "positive": the less frequent one."""
-    return _plain_label(y.value_counts().idxmin())
+    return plain_label(y.value_counts().idxmin())
+
+
+def summary_lines(record: DecisionRecord) -> list[str]:
+    """What a tuned threshold achieved, in sentences (Markdown) for the Train page."""
+    at, positive = f"{record.threshold:.3g}", repr(record.positive)
+    lines = []
+    if record.goal == "cost" and record.cost_at_threshold is not None:
+        default = (
+            f", against {record.cost_at_default:.3g} at the default {DEFAULT_THRESHOLD:g}"
+            if record.cost_at_default is not None
+            else ""
+        )
+        lines.append(
+            f"At **{at}** the expected cost is **{record.cost_at_threshold:.3g} per row**"
+            f"{default} (cross-validated on all rows; a false positive costs "
+            f"{record.fp_cost:g}, a false negative {record.fn_cost:g})."
+        )
+        if record.holdout_cost_at_threshold is not None:
+            lines.append(
+                f"On the held-out rows, with the threshold tuned without them: "
+                f"{record.holdout_cost_at_threshold:.3g} per row, against "
+                f"{record.holdout_cost_at_default:.3g} at {DEFAULT_THRESHOLD:g}."
+            )
+    elif record.goal != "cost":
+        measure = "precision" if record.goal == "min_precision" else "recall"
+        other = "recall" if record.goal == "min_precision" else "precision"
+        index = _nearest(record.curve_thresholds, record.threshold)
+        value = record.curve_objective[index] if index is not None else None
+        if record.reached and value is not None:
+            lines.append(
+                f"At **{at}** the {measure} is at least {record.value:g} in every "
+                f"cross-validation fold, and the {other} is **{value:.3g}** on average."
+            )
+        else:
+            lines.append(
+                f"No threshold gave a {measure} of {record.value:g} in every "
+                f"cross-validation fold; the model uses **{at}**, the closest."
+            )
+    lines.append(
+        f"The saved model says {positive} where that class's probability is at least {at}: "
+        "`joblib.load(path).predict(df)` in a notebook makes the same decisions."
+    )
+    return lines
+
+
+def _nearest(values: list[float], at: float) -> int | None:
+    if not values:
+        return None
+    return int(np.argmin(np.abs(np.asarray(values) - at)))

@@ -226,3 +226,23 @@ def test_a_malformed_decision_is_dropped_with_a_warning(costly, damage):
     assert any("decision" in w for w in read.warnings)
     plain["decision"] = ["not", "a", "mapping"]
     assert read_metadata_plain(plain).metadata.decision is None
+
+
+def test_the_curve_figure_marks_the_tuned_and_the_default_thresholds(costly):
+    from lib import plots
+
+    record = costly.metadata.decision
+    fig = plots.decision_threshold_curve(
+        record.curve_thresholds, record.curve_objective, label=record.curve_label,
+        tuned=record.threshold, positive=POSITIVE,
+    )  # fmt: skip
+    line, tuned, default = fig.data
+    np.testing.assert_allclose(np.asarray(line.y, dtype=float), record.curve_objective)
+    assert tuned.y[0] == pytest.approx(record.cost_at_threshold)
+    assert default.y[0] == pytest.approx(record.cost_at_default)
+    assert tuned.y[0] < default.y[0]
+    gappy = plots.decision_threshold_curve([0.0, 0.5, 1.0], [None, 0.8, 0.7], label="Recall",
+                                           tuned=0.5, default=0.25)  # fmt: skip
+    assert np.isnan(np.asarray(gappy.data[0].y, dtype=float)[0])
+    assert gappy.data[1].y[0] == 0.8
+    assert gappy.data[2].y[0] is None  # 0.25 lies in a gap (the minimum failed at 0): no value
