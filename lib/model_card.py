@@ -23,6 +23,7 @@ def model_card(name: str, metadata: ModelMetadata) -> str:
         _heading(name, metadata),
         _inputs(metadata),
         _figures(metadata),
+        _decision(metadata),
         _training_data(metadata),
         _limits(metadata),
         _versions(metadata),
@@ -87,6 +88,15 @@ def _figures(metadata: ModelMetadata) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _decision(metadata: ModelMetadata) -> str:
+    """The tuned decision threshold of a binary classifier, when it has one."""
+    if metadata.decision is None:
+        return ""
+    from lib.threshold import summary_lines  # scikit-learn only for cards that need it
+
+    return "## Decision threshold\n\n" + "\n\n".join(summary_lines(metadata.decision)) + "\n"
 
 
 def _label(metric: str) -> str:

@@ -246,3 +246,13 @@ def test_the_curve_figure_marks_the_tuned_and_the_default_thresholds(costly):
     assert np.isnan(np.asarray(gappy.data[0].y, dtype=float)[0])
     assert gappy.data[1].y[0] == 0.8
     assert gappy.data[2].y[0] is None  # 0.25 lies in a gap (the minimum failed at 0): no value
+
+
+def test_the_model_card_states_the_threshold(costly):
+    from lib.model_card import model_card
+
+    card = model_card("cancer", costly.metadata)
+    record = costly.metadata.decision
+    assert "## Decision threshold" in card
+    assert f"At **{record.threshold:.3g}** the expected cost is" in card
+    assert "a false negative 10" in card
