@@ -92,13 +92,20 @@ def parse_decision(plain: object) -> DecisionRecord:
     reached = plain.get("reached", True)
     if not isinstance(reached, bool):
         raise ValueError("whether the goal was reached is not yes or no")
+    fp_cost = _optional_number(plain.get("fp_cost"), "a false positive's cost")
+    fn_cost = _optional_number(plain.get("fn_cost"), "a false negative's cost")
+    value = _optional_number(plain.get("value"), "the minimum")
+    if goal == "cost" and (fp_cost is None or fn_cost is None or min(fp_cost, fn_cost) < 0):
+        raise ValueError("a cost goal needs two costs of at least 0")
+    if goal != "cost" and (value is None or not 0 < value <= 1):
+        raise ValueError("a minimum precision or recall needs a value in (0, 1]")
     return DecisionRecord(
         goal=goal,
         positive=positive,
         threshold=_share(plain.get("threshold"), "the threshold"),
-        fp_cost=_optional_number(plain.get("fp_cost"), "a false positive's cost"),
-        fn_cost=_optional_number(plain.get("fn_cost"), "a false negative's cost"),
-        value=_optional_number(plain.get("value"), "the minimum"),
+        fp_cost=fp_cost,
+        fn_cost=fn_cost,
+        value=value,
         reached=reached,
         curve_thresholds=[t for t in thresholds if t is not None],
         curve_objective=objective,

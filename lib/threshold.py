@@ -343,6 +343,7 @@ def summary_lines(record: DecisionRecord) -> list[str]:
     at, positive = f"{record.threshold:.3g}", repr(record.positive)
     lines = []
     if record.goal == "cost" and record.cost_at_threshold is not None:
+        assert record.fp_cost is not None and record.fn_cost is not None  # parse_decision
         default = (
             f", against {record.cost_at_default:.3g} at the default {DEFAULT_THRESHOLD:g}"
             if record.cost_at_default is not None
@@ -353,11 +354,11 @@ def summary_lines(record: DecisionRecord) -> list[str]:
             f"{default} (cross-validated on all rows; a false positive costs "
             f"{record.fp_cost:g}, a false negative {record.fn_cost:g})."
         )
-        if record.holdout_cost_at_threshold is not None:
+        held, held_default = record.holdout_cost_at_threshold, record.holdout_cost_at_default
+        if held is not None and held_default is not None:
             lines.append(
-                f"On the held-out rows, with the threshold tuned without them: "
-                f"{record.holdout_cost_at_threshold:.3g} per row, against "
-                f"{record.holdout_cost_at_default:.3g} at {DEFAULT_THRESHOLD:g}."
+                f"On the held-out rows, with the threshold tuned without them: {held:.3g} per "
+                f"row, against {held_default:.3g} at {DEFAULT_THRESHOLD:g}."
             )
     elif record.goal != "cost":
         measure = "precision" if record.goal == "min_precision" else "recall"

@@ -210,6 +210,10 @@ def test_the_record_round_trips(costly):
         {"positive": {"a": 1}},
         {"reached": "yes"},
         {"fn_cost": "ten"},
+        {"fn_cost": None},
+        {"fp_cost": -1.0},
+        {"goal": "min_recall", "value": None},
+        {"goal": "min_precision", "value": 7.0},
         {"curve": {"thresholds": [0.1, 0.2], "objective": [1.0], "label": ""}},
         {"curve": {"thresholds": [0.5] * 5_000, "objective": [0.1] * 5_000, "label": ""}},
         {"curve": {"thresholds": [0.1], "objective": ["x"], "label": ""}},
@@ -256,3 +260,28 @@ def test_the_model_card_states_the_threshold(costly):
     assert "## Decision threshold" in card
     assert f"At **{record.threshold:.3g}** the expected cost is" in card
     assert "a false negative 10" in card
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        {"cost_at_default": None, "holdout_cost_at_default": None},
+        {"cost_at_threshold": None, "curve": {"thresholds": [], "objective": []}},
+        {"goal": "min_recall", "value": 0.9, "reached": False, "curve": None},
+        {"goal": "min_precision", "value": 0.9, "fp_cost": None, "fn_cost": None},
+    ],
+)
+def test_a_valid_record_with_parts_missing_still_reads_and_draws(costly, partial):
+    from lib import plots
+
+    plain = costly.metadata.to_plain()["decision"] | partial
+    read = read_metadata_plain(costly.metadata.to_plain() | {"decision": plain})
+    record = read.metadata.decision
+    assert record is not None and read.warnings == []
+    lines = threshold.summary_lines(record)
+    assert lines and "joblib.load(path).predict(df)" in lines[-1]
+    fig = plots.decision_threshold_curve(
+        record.curve_thresholds, record.curve_objective, label=record.curve_label,
+        tuned=record.threshold,
+    )  # fmt: skip
+    assert len(fig.data) == 3
