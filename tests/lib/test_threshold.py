@@ -285,3 +285,14 @@ def test_a_valid_record_with_parts_missing_still_reads_and_draws(costly, partial
         tuned=record.threshold,
     )  # fmt: skip
     assert len(fig.data) == 3
+
+
+def test_wrapping_refits_nothing(costly, cancer):
+    inner = threshold.inner_pipeline(costly.pipeline)
+    before = inner.named_steps["model"].coef_.copy()
+    decision = threshold.Decision.parse(COSTS, ["benign", POSITIVE], has_proba=True)
+    few = cancer.iloc[:40]  # other rows: a refit on them would change the weights
+    wrapped = threshold.wrap(inner, decision, 0.3, few.drop(columns=TARGET), few[TARGET])
+    np.testing.assert_array_equal(inner.named_steps["model"].coef_, before)
+    assert threshold.inner_pipeline(wrapped) is inner
+    assert list(wrapped.feature_names_in_) == list(cancer.drop(columns=TARGET).columns)
