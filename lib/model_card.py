@@ -13,6 +13,7 @@ from __future__ import annotations
 from lib.display import format_interval, format_metric, metric_label, summary_range
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION, ModelMetadata
+from lib.slices import MIN_SLICE_ROWS
 
 FILL_IN = "_To be filled in by the person who hands this model on._"
 
@@ -24,6 +25,7 @@ def model_card(name: str, metadata: ModelMetadata) -> str:
         _inputs(metadata),
         _figures(metadata),
         _decision(metadata),
+        _slices(metadata),
         _training_data(metadata),
         _limits(metadata),
         _versions(metadata),
@@ -88,6 +90,42 @@ def _figures(metadata: ModelMetadata) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _slices(metadata: ModelMetadata) -> str:
+    scan = metadata.slices
+    if scan is None:
+        return ""
+    metric = _label(scan.metric)
+    overall = format_metric(scan.overall, scan.metric)
+    lines = [
+        "## Where it does worst",
+        "",
+        f"{metric} on groups of the {scan.rows:,} held-out rows, for each input column "
+        f"(categories, or five bins of a number), against {overall} on all of them. Groups of "
+        f"fewer than {MIN_SLICE_ROWS} rows are not judged.",
+        "",
+    ]
+    if not scan.worst:
+        lines.append("No group large enough to judge did worse than all rows together.")
+        return "\n".join(lines) + "\n"
+    lines += ["| column | group | rows | value | 95 % interval | |", "|---|---|---|---|---|---|"]
+    lower_is_better = scan.metric in LOWER_IS_BETTER
+    for found in scan.worst:
+        clearly = found.low > scan.overall if lower_is_better else found.high < scan.overall
+        interval = format_interval((found.low, found.high), scan.metric)
+        lines.append(
+            f"| {_cell(found.column)} | {_cell(found.group)} | {found.rows:,} | "
+            f"{format_metric(found.value, scan.metric)} | {interval} | "
+            f"{'clearly worse' if clearly else 'within chance'} |"
+        )
+    lines += ["", '"Clearly worse": the whole interval is worse than the figure on all rows.']
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _decision(metadata: ModelMetadata) -> str:

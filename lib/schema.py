@@ -33,6 +33,7 @@ REGRESSION: Task = "regression"
 TASKS: tuple[Task, ...] = get_args(Task)
 FEATURE_KINDS: tuple[FeatureKind, ...] = get_args(FeatureKind)
 FORMAT = "model-studio/1"
+MAX_SLICE_FINDINGS = 50  # a file listing more is refused (training keeps five)
 
 
 class MalformedMetadata(ValueError):
@@ -188,6 +189,41 @@ class TrainingData:
 
 
 @dataclass(frozen=True)
+class SliceFinding:
+    """One group of one input column and the model's figure on its held-out rows, with the
+    figure's 95 % interval (``low``, ``high``)."""
+
+    column: str
+    group: str
+    rows: int
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class SliceScan:
+    """Where the model does worst on held-out rows (``lib.slices.scan``): ``metric`` on every
+    group of the ``columns`` scanned, against ``overall`` on all ``rows``; ``worst`` holds the
+    judged groups below ``overall``, worst first (empty when none is)."""
+
+    metric: str
+    overall: float
+    rows: int
+    columns: list[str]
+    worst: list[SliceFinding] = field(default_factory=list)
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "overall": self.overall,
+            "rows": self.rows,
+            "columns": list(self.columns),
+            "worst": [dict(vars(finding)) for finding in self.worst],
+        }
+
+
+@dataclass(frozen=True)
 class EstimatorRecord:
     """Which catalog model was trained, with its settings as text."""
 
@@ -210,6 +246,7 @@ class ModelMetadata:
     figures: Figures | None = None
     validation: dict[str, float | int] = field(default_factory=dict)
     training_data: TrainingData | None = None
+    slices: SliceScan | None = None
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -253,6 +290,8 @@ class ModelMetadata:
                 plain["metrics"]["intervals"] = {
                     name: [low, high] for name, (low, high) in self.figures.intervals.items()
                 }
+        if self.slices is not None:
+            plain["slices"] = self.slices.to_plain()
         if self.training_data is not None:
             data = self.training_data
             plain["training_data"] = {
@@ -286,6 +325,7 @@ class ModelMetadata:
         optional = {
             "figures": lambda: _figures(meta["metrics"]),
             "training_data": lambda: _training_data(meta["training_data"]),
+            "slices": lambda: _slices(meta["slices"]),
             "classes": lambda: _classes(meta["classes"], task),
             "model": lambda: _estimator(meta["model"]),
             "versions": lambda: _str_dict(meta["versions"], "versions"),
@@ -413,6 +453,32 @@ def _intervals(value: object) -> dict[str, tuple[float, float]]:
             raise MalformedMetadata(f"{metric}'s interval is not a finite low..high")
         intervals[str(metric)] = (low, high)
     return intervals
+
+
+def _slices(value: object) -> SliceScan:
+    bounds = ("value", "low", "high")
+    scan = _mapping(value, "slices")
+    worst = _list(scan.get("worst", []), "the slices found")
+    if len(worst) > MAX_SLICE_FINDINGS:
+        raise MalformedMetadata(f"more than {MAX_SLICE_FINDINGS} slices")
+    findings = []
+    for entry in worst:
+        found = _mapping(entry, "a slice")
+        findings.append(
+            SliceFinding(
+                column=_text(found.get("column"), "a slice's column"),
+                group=_text(found.get("group"), "a slice's group"),
+                rows=_count(found.get("rows"), "a slice's rows"),
+                **{key: _number(found.get(key), f"a slice's {key}") for key in bounds},
+            )
+        )
+    return SliceScan(
+        metric=_text(scan.get("metric"), "the slices' metric"),
+        overall=_number(scan.get("overall"), "the slices' overall figure"),
+        rows=_count(scan.get("rows"), "the slices' rows"),
+        columns=[_text(c, "a sliced column") for c in _list(scan.get("columns", []), "columns")],
+        worst=findings,
+    )
 
 
 def _training_data(value: object) -> TrainingData:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lib.metrics import LOWER_IS_BETTER, score
-from lib.schema import CLASSIFICATION
+from lib.schema import CLASSIFICATION, SliceFinding, SliceScan
 from lib.uncertainty import metric_intervals
 
 MIN_SLICE_ROWS = 30
@@ -179,3 +179,52 @@ def _note(n: int, min_rows: int, value: float, interval: tuple[float, float] | N
     if interval is None:
         return "no interval on these rows (one class only, or too uneven)"
     return ""
+
+
+# --- the scan training records for the model card -----------------------------------------------
+
+SCAN_ROWS = 20_000  # held-out rows scanned at most (a random sample beyond that)
+SCAN_COLUMNS = 20
+SCAN_BOOT = 200
+SCAN_KEEP = 5
+
+
+def scan(
+    task: str,
+    X: pd.DataFrame,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    classes: Sequence[Any] | np.ndarray | None = None,
+    *,
+    seed: int = 0,
+) -> SliceScan | None:
+    """The groups where the model does worst on held-out rows, over every input column.
+
+    ``X`` (n_rows x n_features) are the held-out rows, ``y_true``/``y_pred`` (n_rows,) their
+    truth and predictions. Each of the first ``SCAN_COLUMNS`` columns is grouped by
+    ``groups_for`` and scored on ``SLICE_METRIC`` (accuracy, or mean absolute error: figures that
+    mean the same on a group as on all rows); the ``SCAN_KEEP`` judged groups furthest below the
+    figure on all rows are kept, worst first. None when no group could be judged.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) > SCAN_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y_true), SCAN_ROWS, replace=False))
+        X, y_true, y_pred = X.iloc[rows], y_true[rows], y_pred[rows]
+    metric = SLICE_METRIC[task]
+    columns = [str(name) for name in X.columns[:SCAN_COLUMNS]]
+    found: list[SliceFinding] = []
+    overall = math.nan
+    for name in columns:
+        table = slice_table(task, y_true, y_pred, None, classes, groups_for(X[name]),
+                            primary=metric, seed=seed, n_boot=SCAN_BOOT)  # fmt: skip
+        overall = float(table.attrs["overall"])
+        judged = table[~table["too_small"] & (table["gap"] > 0)]
+        for row in judged.to_dict("records"):
+            figures = (float(row[metric]), float(row["low"]), float(row["high"]))
+            found.append(SliceFinding(name, str(row["group"]), int(row["rows"]), *figures))
+    if not math.isfinite(overall):
+        return None
+    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
+    found.sort(key=lambda f: sign * (f.value - overall), reverse=True)
+    return SliceScan(metric=metric, overall=overall, rows=len(y_true), columns=columns,
+                     worst=found[:SCAN_KEEP])  # fmt: skip

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata, parallel, threshold, uncertainty
+from lib import catalog, metadata, parallel, slices, threshold, uncertainty
 from lib.catalog import ModelSpec
 from lib.decision_record import DecisionRecord
 from lib.errors import TrainingError
@@ -42,6 +42,7 @@ from lib.sampling import shuffled_indices
 from lib.schema import (
     CLASSIFICATION,
     ModelMetadata,
+    SliceScan,
     Task,
 )
 from lib.training_facts import data_facts, model_metadata, training_warnings
@@ -152,7 +153,7 @@ def train(
     cv_scores, budget_notes = _kept_folds(cv_scores, len(folds), budget_s)
     step = len(folds)
 
-    metrics, baseline_metrics, holdout = {}, {}, None
+    metrics, baseline_metrics, holdout, held_out_rows = {}, {}, None, None
     holdout_threshold = threshold.DEFAULT_THRESHOLD
     if options.test_size:
         report(step / n_steps, "Scoring on the held-out rows")
@@ -165,6 +166,7 @@ def train(
                 pipeline, problem, train_idx, test_idx, decision, options
             )
         metrics, holdout = fitted.metrics, fitted.holdout
+        held_out_rows = problem.X.iloc[test_idx]
         baseline = Pipeline([("model", _dummy(problem.task))])
         baseline_metrics = _fit_and_score(baseline, problem, train_idx, test_idx).metrics
         step += 1
@@ -174,6 +176,7 @@ def train(
         # Facts about the rows need no model: work them out while the final fit runs, which
         # leaves a core idle much of the time (on a million rows this hides ~0.3 s).
         pending_facts = pool.submit(data_facts, problem, options)
+        pending_slices = pool.submit(_slice_scan, problem.task, held_out_rows, holdout, options)
         if decision is None:
             converged = _fit(pipeline, problem.X, problem.y)
         else:
@@ -204,7 +207,7 @@ def train(
         record = _decision_record(decision, found, holdout, holdout_threshold)
         meta = dataclasses.replace(meta, decision=record)
         saved = threshold.wrap(pipeline, decision, found.threshold, problem.X, problem.y)
-    meta = dataclasses.replace(meta, warnings=notes)
+    meta = dataclasses.replace(meta, warnings=notes, slices=pending_slices.result())
     metadata.attach(saved, meta)
     report(1.0, "Done")
     return TrainingResult(
@@ -578,6 +581,16 @@ def _intervals(
         task, holdout.y_true, holdout.y_pred, holdout.proba, holdout.classes,
         seed=options.random_state, point=metrics,
     )  # fmt: skip
+
+
+def _slice_scan(
+    task: Task, rows: pd.DataFrame | None, holdout: Holdout | None, options: Options
+) -> SliceScan | None:
+    """The worst groups on the held-out ``rows`` (``lib.slices.scan``), for the model card."""
+    if rows is None or holdout is None:
+        return None
+    return slices.scan(task, rows, holdout.y_true, holdout.y_pred, holdout.classes,
+                       seed=options.random_state)  # fmt: skip
 
 
 def _predict_on_one_thread(pipeline: Pipeline) -> None:

@@ -60,3 +60,18 @@ def test_shown_in_a_page_the_card_headings_sit_below_the_page_s(tips_card):
     assert shown.startswith("### Model card: tips ridge\n")
     assert "\n#### Figures\n" in shown and "\n## " not in shown
     assert "| R² |" in shown  # tables untouched
+
+
+def test_the_card_names_the_groups_where_the_model_does_worst():
+    result = training.train(load_sample("gapminder"), "lifeExp", model="ridge")
+    card = model_card("gapminder", read_metadata(result.pipeline).metadata)
+    worst = card.split("## Where it does worst")[1].split("\n## ")[0]
+    assert "groups of the 341 held-out rows" in worst
+    rows = [line for line in worst.splitlines() if line.startswith("| continent | Asia |")]
+    assert len(rows) == 1 and rows[0].endswith("| clearly worse |")
+
+
+def test_a_card_without_judged_groups_says_so():
+    iris = training.train(load_sample("iris"), "species", model="logistic_regression")
+    card = model_card("iris", read_metadata(iris.pipeline).metadata)
+    assert "No group large enough to judge did worse" in card

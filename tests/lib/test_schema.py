@@ -147,3 +147,14 @@ def test_summaries_keep_the_file_format_for_dates():
     plain = summary.to_plain()
     assert plain["min"] == "2020-01-01T00:00:00" and plain["max"] is None
     assert TrainingSummary.from_plain(plain) == summary
+
+
+def test_the_worst_slices_travel_in_the_file_and_a_malformed_list_is_dropped(plain):
+    assert plain["slices"]["metric"] == "mae" and plain["slices"]["rows"] == 49
+    parsed, _ = ModelMetadata.from_plain(plain)
+    assert parsed.slices is not None and parsed.slices.to_plain() == plain["slices"]
+    broken = copy.deepcopy(plain)
+    broken["slices"]["worst"] = [{"column": "day", "group": "Sun", "rows": -3}]
+    parsed, warnings = ModelMetadata.from_plain(broken)
+    assert parsed.slices is None and parsed.figures is not None
+    assert warnings == ["The file's slices were ignored: a slice's rows is not a count."]

@@ -12,7 +12,7 @@ from lib.exploration import Exploration
 from lib.metrics import score
 from lib.model_info import describe_model
 from lib.records import CurrentModel, TableData, sha256
-from lib.slices import MISSING, groups_for, slice_table
+from lib.slices import MIN_SLICE_ROWS, MISSING, groups_for, slice_table
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +133,23 @@ def test_exploration_slices_are_cached_and_drawn(trained, sample_frames):
     fig = plots.slice_metrics(table, column="size")
     assert fig.layout.shapes[0].x0 == pytest.approx(table.attrs["overall"])  # the all-rows line
     assert sum(len(trace.y) for trace in fig.data) == len(table)
+
+
+def test_training_records_the_worst_groups_on_held_out_rows_for_the_card():
+    """Gapminder's life expectancy is hardest to predict in Asia: the scan over every input
+    column finds that group among the worst, each with an interval, worst first."""
+    from lib import training
+    from lib.samples import load_sample
+
+    found = training.train(load_sample("gapminder"), "lifeExp", model="ridge").metadata.slices
+    assert found is not None and found.metric == "mae" and found.rows == 341
+    assert found.columns == ["country", "continent", "year", "pop", "gdpPercap"]
+    gaps = [finding.value - found.overall for finding in found.worst]
+    assert gaps == sorted(gaps, reverse=True) and all(gap > 0 for gap in gaps)
+    assert all(f.rows >= MIN_SLICE_ROWS and f.low <= f.value <= f.high for f in found.worst)
+    assert ("continent", "Asia") in {(f.column, f.group) for f in found.worst}
+
+
+def test_the_scan_judges_no_group_when_every_group_is_too_small(trained):
+    found = trained("iris", "logistic_regression").metadata.slices  # 30 held-out rows
+    assert found is not None and found.rows == 30 and found.worst == []
