@@ -252,6 +252,60 @@ def cost_per_row(y_true: Any, y_pred: Any, decision: Decision) -> float:
     )  # fmt: skip
 
 
+def plain_label(label: Any) -> Any:
+    """A class label as plain Python (numpy scalars become ints, floats, bools)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def positive_default(y: pd.Series) -> Any:
+    """The class a person most likely calls "positive": the less frequent one."""
+    return plain_label(y.value_counts().idxmin())
+
+
+def summary_lines(record: DecisionRecord) -> list[str]:
+    """What a tuned threshold achieved, in sentences (Markdown) for the Train page."""
+    at, positive = f"{record.threshold:.3g}", repr(record.positive)
+    lines = []
+    if record.goal == "cost" and record.cost_at_threshold is not None:
+        assert record.fp_cost is not None and record.fn_cost is not None  # parse_decision
+        default = (
+            f", against {record.cost_at_default:.3g} at the default {DEFAULT_THRESHOLD:g}"
+            if record.cost_at_default is not None
+            else ""
+        )
+        lines.append(
+            f"At **{at}** the expected cost is **{record.cost_at_threshold:.3g} per row**"
+            f"{default} (cross-validated on all rows; a false positive costs "
+            f"{record.fp_cost:g}, a false negative {record.fn_cost:g})."
+        )
+        held, held_default = record.holdout_cost_at_threshold, record.holdout_cost_at_default
+        if held is not None and held_default is not None:
+            lines.append(
+                f"On the held-out rows, with the threshold tuned without them: {held:.3g} per "
+                f"row, against {held_default:.3g} at {DEFAULT_THRESHOLD:g}."
+            )
+    elif record.goal != "cost":
+        measure = "precision" if record.goal == "min_precision" else "recall"
+        other = "recall" if record.goal == "min_precision" else "precision"
+        index = _nearest(record.curve_thresholds, record.threshold)
+        value = record.curve_objective[index] if index is not None else None
+        if record.reached and value is not None:
+            lines.append(
+                f"At **{at}** the {measure} is at least {record.value:g} in every "
+                f"cross-validation fold, and the {other} is **{value:.3g}** on average."
+            )
+        else:
+            lines.append(
+                f"No threshold gave a {measure} of {record.value:g} in every "
+                f"cross-validation fold; the model uses **{at}**, the closest."
+            )
+    lines.append(
+        f"The saved model says {positive} where that class's probability is at least {at}: "
+        "`joblib.load(path).predict(df)` in a notebook makes the same decisions."
+    )
+    return lines
+
+
 # --- scorers: module-level functions, so the folds can run in worker processes ---------------
 
 
@@ -326,60 +380,6 @@ def _known_class(positive: object, classes: list[Any]) -> Any:
         f"The positive class {positive!r} is not one of the target's classes ({names}); pick "
         "one of them."
     )
-
-
-def plain_label(label: Any) -> Any:
-    """A class label as plain Python (numpy scalars become ints, floats, bools)."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
-def positive_default(y: pd.Series) -> Any:
-    """The class a person most likely calls "positive": the less frequent one."""
-    return plain_label(y.value_counts().idxmin())
-
-
-def summary_lines(record: DecisionRecord) -> list[str]:
-    """What a tuned threshold achieved, in sentences (Markdown) for the Train page."""
-    at, positive = f"{record.threshold:.3g}", repr(record.positive)
-    lines = []
-    if record.goal == "cost" and record.cost_at_threshold is not None:
-        assert record.fp_cost is not None and record.fn_cost is not None  # parse_decision
-        default = (
-            f", against {record.cost_at_default:.3g} at the default {DEFAULT_THRESHOLD:g}"
-            if record.cost_at_default is not None
-            else ""
-        )
-        lines.append(
-            f"At **{at}** the expected cost is **{record.cost_at_threshold:.3g} per row**"
-            f"{default} (cross-validated on all rows; a false positive costs "
-            f"{record.fp_cost:g}, a false negative {record.fn_cost:g})."
-        )
-        held, held_default = record.holdout_cost_at_threshold, record.holdout_cost_at_default
-        if held is not None and held_default is not None:
-            lines.append(
-                f"On the held-out rows, with the threshold tuned without them: {held:.3g} per "
-                f"row, against {held_default:.3g} at {DEFAULT_THRESHOLD:g}."
-            )
-    elif record.goal != "cost":
-        measure = "precision" if record.goal == "min_precision" else "recall"
-        other = "recall" if record.goal == "min_precision" else "precision"
-        index = _nearest(record.curve_thresholds, record.threshold)
-        value = record.curve_objective[index] if index is not None else None
-        if record.reached and value is not None:
-            lines.append(
-                f"At **{at}** the {measure} is at least {record.value:g} in every "
-                f"cross-validation fold, and the {other} is **{value:.3g}** on average."
-            )
-        else:
-            lines.append(
-                f"No threshold gave a {measure} of {record.value:g} in every "
-                f"cross-validation fold; the model uses **{at}**, the closest."
-            )
-    lines.append(
-        f"The saved model says {positive} where that class's probability is at least {at}: "
-        "`joblib.load(path).predict(df)` in a notebook makes the same decisions."
-    )
-    return lines
 
 
 def _nearest(values: list[float], at: float) -> int | None:
