@@ -24,6 +24,7 @@ def model_card(name: str, metadata: ModelMetadata) -> str:
         _heading(name, metadata),
         _inputs(metadata),
         _figures(metadata),
+        _decision(metadata),
         _slices(metadata),
         _training_data(metadata),
         _limits(metadata),
@@ -125,6 +126,15 @@ def _slices(metadata: ModelMetadata) -> str:
 def _cell(text: str) -> str:
     """``text`` safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _decision(metadata: ModelMetadata) -> str:
+    """The tuned decision threshold of a binary classifier, when it has one."""
+    if metadata.decision is None:
+        return ""
+    from lib.threshold import summary_lines  # scikit-learn only for cards that need it
+
+    return "## Decision threshold\n\n" + "\n\n".join(summary_lines(metadata.decision)) + "\n"
 
 
 def _label(metric: str) -> str:

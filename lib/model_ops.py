@@ -24,6 +24,7 @@ from sklearn.inspection import permutation_importance as sk_permutation_importan
 from sklearn.pipeline import Pipeline
 
 from lib.metadata import METADATA_ATTR, to_plain
+from lib.threshold import inner_pipeline, threshold_step
 
 MAX_REPR_CHARS = 20_000
 Result = dict[str, Any]
@@ -38,12 +39,15 @@ def describe(model: object, file_sklearn_version: str | None = None) -> Result:
     n_features (int or None), metadata (the file's plain record or None), metadata_error (str
     or None), file_sklearn_version (str or None), text (the model's printed form).
     """
-    estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    inner = inner_pipeline(model)  # a thresholded classifier is described by its pipeline
+    estimator = inner.steps[-1][1] if isinstance(inner, Pipeline) else inner
     steps = (
-        [f"{name}: {type(step).__name__}" for name, step in model.steps]
-        if isinstance(model, Pipeline)
-        else [type(model).__name__]
+        [f"{name}: {type(step).__name__}" for name, step in inner.steps]
+        if isinstance(inner, Pipeline)
+        else [type(inner).__name__]
     )
+    if inner is not model:
+        steps.append(threshold_step(model))
     classes = getattr(model, "classes_", None)
     names = getattr(model, "feature_names_in_", None)
     count = getattr(model, "n_features_in_", None)
@@ -92,6 +96,7 @@ def own_importance(model: Any) -> Result:
     """The model's own importances or weights over the columns after preprocessing:
     ``values`` (n,), ``names`` (n strings) and ``method`` ("impurity" or "weights"); empty
     when it has none."""
+    model = inner_pipeline(model)
     estimator = model.steps[-1][1] if isinstance(model, Pipeline) else model
     values = getattr(estimator, "feature_importances_", None)
     method = "impurity"
@@ -157,6 +162,7 @@ def _as_fitted(model: object, X: pd.DataFrame | np.ndarray) -> pd.DataFrame | np
 
 
 def _transformed_names(model: object, n: int) -> list[str]:
+    model = inner_pipeline(model)
     if isinstance(model, Pipeline) and len(model.steps) > 1:
         try:
             return [str(name) for name in model[:-1].get_feature_names_out()]

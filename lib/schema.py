@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
+from lib.decision_record import DecisionRecord, parse_decision
 from lib.schema_self_check import SelfCheck
 
 Task = Literal["classification", "regression"]
@@ -251,6 +252,8 @@ class ModelMetadata:
     created_at: str = ""
     warnings: list[str] = field(default_factory=list)
     self_check: SelfCheck | None = None  # check rows and predictions (``lib.self_check``)
+    # A binary classifier's tuned decision threshold (lib.threshold); None: the default 0.5.
+    decision: DecisionRecord | None = None
 
     def feature(self, name: str) -> TrainingSummary | None:
         return next((summary for summary in self.features if summary.name == name), None)
@@ -301,6 +304,8 @@ class ModelMetadata:
             }
         if self.self_check is not None:
             plain["self_check"] = self.self_check.to_plain()
+        if self.decision is not None:
+            plain["decision"] = self.decision.to_plain()
         return plain
 
     @classmethod
@@ -333,6 +338,7 @@ class ModelMetadata:
             "created_at": lambda: _text(meta["created_at"], "created_at"),
             "warnings": lambda: [_text(w, "a warning") for w in _list(meta["warnings"], "w")],
             "self_check": lambda: SelfCheck.from_plain(meta["self_check"]),
+            "decision": lambda: parse_decision(meta["decision"]),
         }
         source_key = {"figures": "metrics"}
         parts: dict[str, Any] = {}

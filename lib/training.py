@@ -30,8 +30,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata, parallel, self_check, slices, uncertainty
+from lib import catalog, metadata, parallel, self_check, slices, threshold, uncertainty
 from lib.catalog import ModelSpec
+from lib.decision_record import DecisionRecord
 from lib.errors import TrainingError
 from lib.metrics import PRIMARY_METRIC, score
 from lib.preprocessing import build_preprocessor
@@ -71,7 +72,7 @@ class TrainingResult:
     ``metrics``, or, with no holdout, the cross-validation spread around the folds' mean.
     """
 
-    pipeline: Pipeline
+    pipeline: Any  # a Pipeline, or a FixedThresholdClassifier around one (lib.threshold)
     task: Task
     target: str
     model_key: str
@@ -99,6 +100,9 @@ class Options:
     check_leakage: bool = True
     source_name: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    # A binary classifier's decision goal as plain data (lib.threshold.Decision.parse); None
+    # keeps scikit-learn's default threshold.
+    decision: dict[str, Any] | None = None
 
 
 def train(
@@ -118,6 +122,12 @@ def train(
     With ``budget_s`` (seconds), cross-validation folds stop starting once it is spent: the
     folds that finished are kept (at least 2, else cross-validation is skipped) and a warning
     says so. The holdout scoring and the final fit always run.
+
+    With ``options.decision`` (binary classification only) the decision threshold is tuned by
+    cross-validation (``lib.threshold``): on the training part for the holdout figures, which
+    are then the thresholded decisions', and on all rows for the final model, which is saved
+    as a ``FixedThresholdClassifier`` around the fitted pipeline. The cross-validation figures
+    stay at the default threshold (tuning inside every fold would cost folds x folds fits).
     """
     started = time.perf_counter()
     deadline = _Deadline(budget_s) if budget_s is not None else None
@@ -126,6 +136,7 @@ def train(
     problem = prepare(df, target, features, task, profiles)
     spec = catalog.get_model(problem.task, model)
     pipeline = make_pipeline(problem, spec, options)
+    decision = _decision(options, problem, pipeline)
     n_rows = len(problem.y)
 
     folds = _folds(problem, options)
@@ -143,10 +154,17 @@ def train(
     step = len(folds)
 
     metrics, baseline_metrics, holdout, held_out_rows = {}, {}, None, None
+    holdout_threshold = threshold.DEFAULT_THRESHOLD
     if options.test_size:
         report(step / n_steps, "Scoring on the held-out rows")
         train_idx, test_idx = _holdout_split(problem, options)
-        fitted = _fit_and_score(pipeline, problem, train_idx, test_idx)
+        if decision is None:
+            fitted = _fit_and_score(pipeline, problem, train_idx, test_idx)
+        else:
+            report(step / n_steps, "Tuning the decision threshold, then scoring the held-out rows")
+            fitted, holdout_threshold = _tuned_fit_and_score(
+                pipeline, problem, train_idx, test_idx, decision, options
+            )
         metrics, holdout = fitted.metrics, fitted.holdout
         held_out_rows = problem.X.iloc[test_idx]
         baseline = Pipeline([("model", _dummy(problem.task))])
@@ -159,7 +177,14 @@ def train(
         # leaves a core idle much of the time (on a million rows this hides ~0.3 s).
         pending_facts = pool.submit(data_facts, problem, options)
         pending_slices = pool.submit(_slice_scan, problem.task, held_out_rows, holdout, options)
-        converged = _fit(pipeline, problem.X, problem.y)
+        if decision is None:
+            converged = _fit(pipeline, problem.X, problem.y)
+        else:
+            search = threshold.tuner(
+                pipeline, decision, _tuning_folds(problem.y, options), options.random_state
+            )
+            converged = _fit(search, problem.X, problem.y)
+            pipeline, found = search.estimator_, threshold.tuned(search, decision)
     facts = pending_facts.result()
     _predict_on_one_thread(pipeline)
 
@@ -173,16 +198,26 @@ def train(
     meta = model_metadata(
         problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
+    saved: Any = pipeline
+    if decision is not None:
+        if not found.reached:
+            notes.append(threshold.unreachable_note(decision))
+        elif note := threshold.one_class_note(decision, found):
+            notes.append(note)
+        record = _decision_record(decision, found, holdout, holdout_threshold)
+        meta = dataclasses.replace(meta, decision=record)
+        saved = threshold.wrap(pipeline, decision, found.threshold, problem.X, problem.y)
+    # The check rows record what the saved model decides: with a threshold, the wrapper's.
     check = self_check.build(
-        pipeline, problem.X, problem.y, problem.task, problem.groups, options.random_state
+        saved, problem.X, problem.y, problem.task, problem.groups, options.random_state
     )
     meta = dataclasses.replace(
         meta, warnings=notes, slices=pending_slices.result(), self_check=check
     )
-    metadata.attach(pipeline, meta)
+    metadata.attach(saved, meta)
     report(1.0, "Done")
     return TrainingResult(
-        pipeline=pipeline,
+        pipeline=saved,
         task=problem.task,
         target=target,
         model_key=spec.key,
@@ -450,6 +485,92 @@ def _fit_and_score(
         proba, classes = model.predict_proba(X_test), model.classes_
     metrics = score(problem.task, y_test, y_pred, proba, classes)
     return _Fitted(metrics, Holdout(y_test, np.asarray(y_pred), proba, classes))
+
+
+def _decision(options: Options, problem: Prepared, pipeline: Pipeline) -> threshold.Decision | None:
+    """The checked decision goal of ``options``, or None for the default threshold."""
+    if options.decision is None:
+        return None
+    if problem.task != CLASSIFICATION:
+        raise TrainingError(
+            "A decision threshold is tuned only for classification; this is regression. "
+            "Choose 'Default' for the decision threshold."
+        )
+    return threshold.Decision.parse(
+        options.decision, list(problem.classes or []), hasattr(pipeline, "predict_proba")
+    )
+
+
+def _tuning_folds(y: pd.Series, options: Options) -> int:
+    """How many stratified folds tune the threshold: the CV folds (5 with CV off), at most the
+    smallest class's row count."""
+    wanted = options.cv_folds or 5
+    smallest = int(y.value_counts().min())
+    if smallest < 2:
+        raise TrainingError(
+            f"The class {_class_name(y.value_counts().idxmin())} has {smallest} row(s) here, too "
+            "few to tune a decision threshold by cross-validation. Add rows of that class."
+        )
+    return min(wanted, smallest)
+
+
+def _tuned_fit_and_score(
+    pipeline: Pipeline,
+    problem: Prepared,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    decision: threshold.Decision,
+    options: Options,
+) -> tuple[_Fitted, float]:
+    """Tune the threshold on the train rows, score its decisions on the test rows; the
+    figures and the threshold tuned."""
+    y_train = problem.y.iloc[train_idx]
+    search = threshold.tuner(
+        pipeline, decision, _tuning_folds(y_train, options), options.random_state
+    )
+    _fit(search, problem.X.iloc[train_idx], y_train)
+    found = threshold.tuned(search, decision)
+    model = search.estimator_
+    _predict_on_one_thread(model)
+    X_test, y_test = problem.X.iloc[test_idx], problem.y.iloc[test_idx].to_numpy()
+    proba, classes = model.predict_proba(X_test), model.classes_
+    y_pred = threshold.decisions(proba, classes, decision, found.threshold)
+    metrics = score(problem.task, y_test, y_pred, proba, classes)
+    return _Fitted(metrics, Holdout(y_test, y_pred, proba, classes)), found.threshold
+
+
+def _decision_record(
+    decision: threshold.Decision,
+    found: threshold.Tuned,
+    holdout: Holdout | None,
+    holdout_threshold: float,
+) -> DecisionRecord:
+    """What the file records about the tuned threshold (``lib.decision_record``); for costs
+    with held-out rows, also their cost per row at the threshold tuned on the training part
+    (``holdout_threshold``) and at the default."""
+    plain = decision.to_plain()
+    holdout_costs: dict[str, float | None] = {}
+    if decision.goal == "cost" and holdout is not None and holdout.proba is not None:
+        assert holdout.classes is not None
+        for key, at in (("holdout_cost_at_threshold", holdout_threshold),
+                        ("holdout_cost_at_default", threshold.DEFAULT_THRESHOLD)):  # fmt: skip
+            said = threshold.decisions(holdout.proba, holdout.classes, decision, at)
+            holdout_costs[key] = threshold.cost_per_row(holdout.y_true, said, decision)
+    return DecisionRecord(
+        goal=decision.goal,
+        positive=plain["positive"],
+        threshold=found.threshold,
+        fp_cost=plain.get("fp_cost"),
+        fn_cost=plain.get("fn_cost"),
+        value=plain.get("value"),
+        reached=found.reached,
+        curve_thresholds=found.thresholds,
+        curve_objective=found.objective,
+        curve_label=found.objective_label,
+        cost_at_threshold=found.cost_at_threshold,
+        cost_at_default=found.cost_at_default,
+        **holdout_costs,
+    )
 
 
 def _intervals(

@@ -158,9 +158,17 @@ def threshold_panel(ex: Exploration, labelled: Labelled) -> None:
     """Binary models: precision, recall and F1 when a row counts as positive above a threshold."""
     positive = (ex.info.classes or [None, None])[1]
     st.markdown(f"**Decision threshold for '{positive}'**")
+    tuned = ex.info.metadata.decision if ex.info.metadata else None
+    start = 0.5
+    if tuned is not None:  # the model's own threshold, tuned on the Train page
+        start = tuned.threshold if tuned.positive == positive else 1 - tuned.threshold
+        st.caption(
+            f"The model itself says {tuned.positive!r} when P({tuned.positive}) is at least "
+            f"{tuned.threshold:.3g} (tuned on the Train page); the slider starts there."
+        )
     threshold = st.slider(
-        f"Call a row '{positive}' when P({positive}) is at least", 0.0, 1.0, 0.5, 0.01,
-        key=f"threshold_{ex.tag}", persist_state="session",
+        f"Call a row '{positive}' when P({positive}) is at least", 0.0, 1.0, round(start, 2),
+        0.01, key=f"threshold_{ex.tag}", persist_state="session",
     )  # fmt: skip
     threshold = round(threshold, 2)
     with _ui.guard("measuring the threshold"):

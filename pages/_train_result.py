@@ -19,6 +19,7 @@ from lib.display import (
 )
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION
+from pages._train_decision import show_decision
 
 
 def show_result(result: training.TrainingResult) -> None:
@@ -86,6 +87,8 @@ def show_result(result: training.TrainingResult) -> None:
                     holdout.y_true, holdout.y_pred, target=result.target
                 )
             st.plotly_chart(fig, key="train_first_plot")
+    if result.metadata.decision is not None:
+        show_decision(result.metadata.decision)
     if result.left_out:
         with st.expander(f"{len(result.left_out)} column(s) not used"):
             for name, reason in result.left_out.items():

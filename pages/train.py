@@ -8,8 +8,9 @@ from lib.display import default_target, leaderboard_frame, metric_label
 from lib.profile import profile_table, profiles_frame
 from lib.records import TableData, sha256
 from lib.samples import SAMPLES
-from lib.schema import TASKS
+from lib.schema import CLASSIFICATION, TASKS
 from pages import _jobs, _state, _ui
+from pages._train_decision import decision_widgets
 from pages._train_params import param_widget
 from pages._train_result import show_result, show_search
 
@@ -42,7 +43,8 @@ def start_comparing(table: TableData, setup: dict, signature: list) -> None:
 def _options(table: TableData, setup: dict) -> dict:
     """``lib.training.Options`` as plain values (a job's parameters are JSON)."""
     return {"test_size": setup["test_size"], "cv_folds": setup["cv_folds"],
-            "random_state": setup["seed"], "source_name": table.name}  # fmt: skip
+            "random_state": setup["seed"], "source_name": table.name,
+            "decision": setup["decision"]}  # fmt: skip
 
 
 def _job_params(table: TableData, setup: dict, model_key: str, options: dict) -> dict:
@@ -216,6 +218,10 @@ with model_col:
             persist_state="session",
             help="The same seed gives the same split and the same model.",
         )
+    # Binary classification only: a threshold tuned to costs or a minimum precision/recall.
+    decision = (
+        decision_widgets(df[target], key=f"{ident}::{target}") if task == CLASSIFICATION else None
+    )
     budget_minutes = st.number_input(
         "Time budget (minutes)",
         0.5,
@@ -235,6 +241,7 @@ setup = {
     "cv_folds": int(cv_folds),
     "seed": int(seed),
     "budget_s": float(budget_minutes) * 60,
+    "decision": decision,
 }
 signature = [table.sha, target, task, list(features), int(cv_folds), int(seed)]
 

@@ -7,8 +7,8 @@ quick to send and draw. Scatter traces of rows carry ``customdata`` = the row po
 caller's frame, so a selection maps back to rows.
 
 One module per kind of figure: ``regression``, ``classification``, ``explanation``,
-``slices``, ``tuning``; what they share is in ``_base``. Every builder is importable from
-``lib.plots``.
+``slices``, ``tuning``, ``threshold``; what they share is in ``_base``. Every builder is
+importable from ``lib.plots``.
 """
 
 from lib.plots._base import (
@@ -46,6 +46,7 @@ from lib.plots.regression import (
     residuals_vs_predicted,
 )
 from lib.plots.slices import slice_metrics
+from lib.plots.threshold import decision_threshold_curve
 from lib.plots.tuning import tuning_scores
 from lib.sampling import sample_indices
 
@@ -62,6 +63,7 @@ __all__ = [
     "calibration",
     "confusion_matrix",
     "cv_spread",
+    "decision_threshold_curve",
     "drawn_points",
     "drift_overlay",
     "error_by_feature",

@@ -446,3 +446,17 @@ def test_a_check_that_cannot_be_made_is_left_out(caplog):
     unfitted = LinearRegression()  # predict raises NotFittedError
     assert self_check.build(unfitted, X, y, task, groups, seed=0) is None
     assert "no self-check rows recorded: NotFittedError" in caplog.text
+
+
+def test_a_thresholded_model_checks_the_decisions_it_was_saved_with():
+    """With a tuned threshold the check rows hold the wrapper's decisions, not the inner
+    pipeline's 0.5 ones, and the saved file passes."""
+    decision = {"goal": "cost", "fp_cost": 1.0, "fn_cost": 20.0, "positive": "malignant"}
+    cancer = samples.load_sample("breast_cancer")
+    result = training.train(cancer, "diagnosis", model="logistic_regression",
+                            options=training.Options(decision=decision))  # fmt: skip
+    check = result.metadata.self_check
+    assert check is not None
+    rows = self_check.rows_frame(check)
+    assert list(result.pipeline.predict(rows)) == list(check.predictions)
+    assert open_in_sandbox(dump_model(result.pipeline)).passed

@@ -223,6 +223,20 @@ def _column_pipeline_classifier() -> tuple[object, object]:
     return model, df.iloc[:10]
 
 
+def _thresholded_pipeline() -> tuple[object, object]:
+    """What the app saves for a tuned decision threshold (``lib.threshold.wrap``): a fitted
+    pipeline frozen inside a ``FixedThresholdClassifier``."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    pipeline, X = _column_pipeline_classifier()
+    df, y_cls, _ = _mixed_frame()
+    model = FixedThresholdClassifier(
+        FrozenEstimator(pipeline), threshold=0.3, pos_label="yes", response_method="predict_proba"
+    ).fit(df, y_cls)
+    return model, X
+
+
 def _column_pipeline_regressor() -> tuple[object, object]:
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingRegressor
@@ -461,6 +475,7 @@ def _hand_builders() -> dict[str, Callable[[], tuple[object, object]]]:
     b: dict[str, Callable[[], tuple[object, object]]] = {
         "pipe-column-rf": _column_pipeline_classifier,
         "pipe-column-hgb-target-encoder": _column_pipeline_regressor,
+        "pipe-column-fixed-threshold-frozen": _thresholded_pipeline,
         **{
             f"pipe-column-selector-{kind}": lambda kind=kind: _column_selector_pipeline(kind)
             for kind in COLUMN_SELECTORS
