@@ -341,6 +341,8 @@ class ModelMetadata:
             "decision": lambda: parse_decision(meta["decision"]),
         }
         source_key = {"figures": "metrics"}
+        # How a warning names a part: "The file's <name> were ignored".
+        names = {"self_check": "self-check rows", "decision": "decision threshold details"}
         parts: dict[str, Any] = {}
         for part, parse in optional.items():
             if meta.get(source_key.get(part, part)) is None:
@@ -348,7 +350,8 @@ class ModelMetadata:
             try:
                 parts[part] = parse()
             except (MalformedMetadata, KeyError, TypeError, ValueError) as error:
-                warnings.append(f"The file's {part.replace('_', ' ')} were ignored: {error}.")
+                name = names.get(part, part.replace("_", " "))
+                warnings.append(f"The file's {name} were ignored: {error}.")
         if parts.get("figures") is not None and meta["metrics"].get("intervals") is not None:
             # Checked apart from the figures: a bad interval loses the intervals, not the figures.
             try:

@@ -97,4 +97,6 @@ def test_a_malformed_self_check_is_dropped_with_a_warning(case):
     read = read_metadata_plain(_record(MALFORMED[case]))
     assert read.metadata is not None and read.metadata.self_check is None
     assert read.metadata.target == "big" and read.metadata.versions == {"sklearn": "1.9.1"}
-    assert len(read.warnings) == 1 and read.warnings[0].startswith("The file's self check")
+    assert len(read.warnings) == 1 and read.warnings[0].startswith(
+        "The file's self-check rows were ignored"
+    )
