@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
+from lib.conformal import Calibration, calibration_from_plain
+
 Task = Literal["classification", "regression"]
 FeatureKind = Literal["numeric", "categorical", "datetime", "unknown"]
 CLASSIFICATION: Task = "classification"
@@ -211,6 +213,8 @@ class ModelMetadata:
     versions: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Conformal prediction intervals (regression) or sets (classification), ``lib.conformal``.
+    prediction_intervals: Calibration | None = None
 
     def feature(self, name: str) -> TrainingSummary | None:
         return next((summary for summary in self.features if summary.name == name), None)
@@ -249,6 +253,8 @@ class ModelMetadata:
                 plain["metrics"]["intervals"] = {
                     name: [low, high] for name, (low, high) in self.figures.intervals.items()
                 }
+        if self.prediction_intervals is not None:
+            plain["prediction_intervals"] = self.prediction_intervals.to_plain()
         if self.training_data is not None:
             data = self.training_data
             plain["training_data"] = {
@@ -287,6 +293,9 @@ class ModelMetadata:
             "validation": lambda: _number_dict(meta["validation"]),
             "created_at": lambda: _text(meta["created_at"], "created_at"),
             "warnings": lambda: [_text(w, "a warning") for w in _list(meta["warnings"], "w")],
+            "prediction_intervals": lambda: calibration_from_plain(
+                meta["prediction_intervals"], task, parts.get("classes")
+            ),
         }
         source_key = {"figures": "metrics"}
         parts: dict[str, Any] = {}
