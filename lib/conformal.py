@@ -1,9 +1,13 @@
 """Prediction intervals (regression) and prediction sets (classification) by conformal prediction.
 
-Calibration uses predictions on rows the predicting model never saw: the cross-validation folds'
-out-of-fold predictions and the holdout's (``lib.training``). The final model is refitted on every
-row, so it is usually a little better than the fold models the scores came from, and intervals
-tend to be slightly conservative (cover a bit more than nominal).
+Calibration uses predictions on rows the predicting model never saw (``lib.training``): the
+holdout's, and, when the holdout has fewer than ``HOLDOUT_ALONE_ROWS`` rows, the cross-validation
+folds' out-of-fold predictions too. The final model is refitted on every row, so it is usually a
+little better and surer than the models the scores came from, and intervals tend to be slightly
+conservative (cover a bit more than nominal). The fold models learnt from 64 % of the rows (5
+folds of the 80 % training part), the holdout's model from 80 %: on digits with logistic
+regression, 80 % sets held the truth for 84.6 % of new rows calibrated on the folds, 81.2 % on
+the holdout. So a holdout large enough for the groups is used alone.
 
 - Regression: score |y - y_hat|, Mondrian by quantile bins of y_hat (up to ``MAX_BINS``, each
   with at least ``rows_needed(level)`` calibration rows), so intervals are wider where the model
@@ -36,6 +40,7 @@ LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
 DEFAULT_LEVEL = 0.9
 MAX_BINS = 5
 MIN_GROUP_ROWS = 50
+HOLDOUT_ALONE_ROWS = 200  # a holdout this large calibrates alone (see the module's note)
 # A file's record is refused beyond these sizes (it comes from strangers too).
 MAX_LEVELS = 20
 MAX_GROUPS = 10_000

@@ -171,7 +171,7 @@ def train(
     meta = model_metadata(
         problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
-    calibration = _conformal_calibration(problem.task, [*out_of_fold, holdout], pipeline)
+    calibration = _conformal_calibration(problem.task, out_of_fold, holdout, pipeline)
     meta = dataclasses.replace(meta, warnings=notes, prediction_intervals=calibration)
     metadata.attach(pipeline, meta)
     report(1.0, "Done")
@@ -442,11 +442,14 @@ def _score_fold_keeping_predictions(
 
 
 def _conformal_calibration(
-    task: Task, parts: list[Holdout | None], pipeline: Pipeline
+    task: Task, out_of_fold: list[Holdout], holdout: Holdout | None, pipeline: Pipeline
 ) -> conformal.Calibration | None:
-    """Prediction intervals or sets from the out-of-sample predictions (folds and holdout):
-    None when there are none (no cross-validation, no holdout)."""
-    found = [(h.y_true, h.y_pred, h.proba, h.classes) for h in parts if h is not None]
+    """Prediction intervals or sets from out-of-sample predictions: the holdout's alone when it
+    has ``conformal.HOLDOUT_ALONE_ROWS`` rows, else with the folds' (None with neither)."""
+    parts = [holdout] if holdout is not None else []
+    if len(holdout.y_true if holdout is not None else []) < conformal.HOLDOUT_ALONE_ROWS:
+        parts += out_of_fold
+    found = [(h.y_true, h.y_pred, h.proba, h.classes) for h in parts]
     classes = getattr(pipeline, "classes_", None) if task == CLASSIFICATION else None
     return conformal.calibrate_from_parts(task, found, classes)
 
