@@ -63,9 +63,8 @@ def predicted_vs_actual(
             )
         )  # fmt: skip
     title = sampled_title("Predicted vs actual", len(ids), n)
-    if band is not None:
-        title += f"; shaded: {band_name}"
-    return _layout(fig, title, f"actual {target}", f"predicted {target}")
+    subtitle = f"Shaded: {band_name}" if band is not None else None
+    return _layout(fig, title, f"actual {target}", f"predicted {target}", subtitle=subtitle)
 
 
 def _band(

@@ -375,4 +375,4 @@ def test_the_band_on_predicted_vs_actual(diabetes_result):
     assert min(band.x) == pytest.approx(low.min(), rel=1e-6)
     assert max(band.x) == pytest.approx(high.max(), rel=1e-6)
     assert list(band.y[: plots.CURVE_POINTS]) == sorted(band.y[: plots.CURVE_POINTS])
-    assert "shaded: 90 % prediction interval" in fig.layout.title.text
+    assert fig.layout.title.subtitle.text == "Shaded: 90 % prediction interval"
