@@ -137,7 +137,10 @@ def train(
 
     if folds:
         report(0.0, f"Cross-validation fold 1 of {len(folds)}")
-    out_of_fold: list[Holdout] = []
+    # Out-of-fold predictions calibrate the prediction intervals only when the holdout is too
+    # small to do it alone (lib.conformal); on large tables they are not even kept.
+    n_holdout = int(np.ceil(options.test_size * n_rows)) if options.test_size else 0
+    out_of_fold: list[Holdout] | None = [] if n_holdout < conformal.HOLDOUT_ALONE_ROWS else None
     cv_scores = _cross_validate(pipeline, problem, folds, report_fold, deadline, out_of_fold)
     cv_scores, budget_notes = _kept_folds(cv_scores, len(folds), budget_s)
     step = len(folds)
@@ -171,7 +174,7 @@ def train(
     meta = model_metadata(
         problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
-    calibration = _conformal_calibration(problem.task, out_of_fold, holdout, pipeline)
+    calibration = _conformal_calibration(problem.task, out_of_fold or [], holdout, pipeline)
     meta = dataclasses.replace(meta, warnings=notes, prediction_intervals=calibration)
     metadata.attach(pipeline, meta)
     report(1.0, "Done")

@@ -225,6 +225,16 @@ def test_training_calibrates_on_every_unseen_prediction(test_size, cv_folds, row
         assert cal.n_rows == rows and conformal.DEFAULT_LEVEL in cal.available
 
 
+def test_a_large_enough_holdout_calibrates_alone():
+    """The holdout's model learnt from more rows than the folds' models: closer to the final
+    one, so its scores alone give intervals nearer their nominal level."""
+    result = training.train(load_sample("gapminder"), "lifeExp", model="ridge",
+                            options=training.Options(check_leakage=False))  # fmt: skip
+    n_holdout = math.ceil(0.2 * 1704)
+    assert n_holdout >= conformal.HOLDOUT_ALONE_ROWS
+    assert result.metadata.prediction_intervals.n_rows == n_holdout == len(result.holdout.y_true)
+
+
 def test_compare_models_is_unchanged_by_kept_predictions():
     board = training.compare_models(load_sample("diabetes"), "progression",
                                     model_keys=["ridge", "lasso"])  # fmt: skip
