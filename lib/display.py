@@ -310,3 +310,30 @@ def demote_headings(markdown: str, levels: int) -> str:
     document inside a page without its title outshouting the page's."""
     return re.sub(r"^(#{1,6}) ", lambda m: "#" * min(6, len(m.group(1)) + levels) + " ",
                   markdown, flags=re.MULTILINE)  # fmt: skip
+
+
+def level_label(level: float) -> str:
+    """A nominal level as people read it: 0.9 -> "90 %", 0.95 -> "95 %", 0.5 -> "50 %"."""
+    return f"{level * 100:.3g} %"
+
+
+def coverage_sentence(coverage: Any, task: str) -> str:
+    """What the conformal intervals or sets (``lib.conformal.Coverage``) did on labelled rows:
+    "90 % intervals held the true value for 88.7 % of these 1,204 rows (nominal 90 %); …"."""
+    level = level_label(coverage.level)
+    if not coverage.n_rows:
+        return f"No labelled rows to measure the {level} intervals on."
+    share = f"{coverage.share:.1%}".replace("%", " %")
+    rows = f"{coverage.n_rows:,} row{'s' if coverage.n_rows != 1 else ''}"
+    if task == "classification":
+        text = (
+            f"{level} prediction sets held the true class for {share} of these {rows} "
+            f"(nominal {level}); {coverage.mean_set_size:.2f} classes per set on average"
+        )
+        several, empty = coverage.extra.get("several", 0.0), coverage.extra.get("empty", 0.0)
+        text += f", {several:.0%} with more than one, {empty:.0%} empty".replace("%", " %")
+        return text + "."
+    return (
+        f"{level} intervals held the true value for {share} of these {rows} (nominal "
+        f"{level}); mean width {coverage.mean_width:.4g}."
+    )

@@ -21,12 +21,20 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from lib import conformal
 from lib.drift import DriftReport, drift_report
 from lib.errors import PredictionError, UserError
 from lib.explain import Importance, PartialDependence, feature_importance, partial_dependence_data
 from lib.metrics import at_threshold, score
 from lib.model_info import ModelInfo
-from lib.predict import NO_ROWS, PredictionResult, align, predict, predict_aligned
+from lib.predict import (
+    NO_ROWS,
+    PredictionResult,
+    align,
+    predict,
+    predict_aligned,
+    with_prediction_intervals,
+)
 from lib.problem import is_training_data
 from lib.records import CurrentModel, TableData
 from lib.rows import actual_values, one_row_frame
@@ -149,6 +157,74 @@ class Exploration:
             )
 
         return self.memo("predictions", build)
+
+    # --- prediction intervals and sets (conformal, ``lib.conformal``) -----------------------
+
+    @property
+    def calibration(self) -> conformal.Calibration | None:
+        """The model file's conformal calibration, when it fits this model (its task, and for
+        classifiers probabilities over the calibrated classes); else None (``why_no_intervals``)."""
+        meta = self.info.metadata
+        found = meta.prediction_intervals if meta is not None else None
+        if found is None or found.task != self.task or not found.levels:
+            return None
+        if found.task == CLASSIFICATION:
+            classes = self.info.classes or []
+            if not self.info.has_proba or sorted(map(repr, classes)) != sorted(
+                map(repr, found.classes or [])
+            ):
+                return None
+        return found
+
+    @property
+    def why_no_intervals(self) -> str:
+        """Why ``calibration`` is None, in plain words (empty when there is one)."""
+        what = "prediction sets" if self.task == CLASSIFICATION else "prediction intervals"
+        meta = self.info.metadata
+        if self.calibration is not None:
+            return ""
+        if meta is None:
+            return (
+                f"No {what}: this model was not trained in this app, so its file carries no "
+                "calibration for them."
+            )
+        if meta.prediction_intervals is None:
+            return (
+                f"No {what}: this model was trained with neither held-out rows nor "
+                "cross-validation (or before they existed), so there were no unseen rows to "
+                "calibrate them on. Train it again with a test share or cross-validation folds."
+            )
+        return f"No {what}: the calibration in the model's file does not fit this model."
+
+    def predictions_at(self, level: float | None) -> PredictionResult:
+        """``predictions`` with the conformal columns at ``level`` (None, or no calibration:
+        the predictions alone)."""
+        calibration = self.calibration
+        if level is None or calibration is None:
+            return self.predictions
+        target = self.target or "target"
+        return self.memo(("predictions_at", level), with_prediction_intervals, self.predictions,
+                         calibration, level, self.info.classes, target)  # fmt: skip
+
+    def interval_coverage(self, level: float) -> conformal.Coverage | None:
+        """How the intervals or sets at ``level`` did on the labelled rows (None without a
+        calibration)."""
+        calibration = self.calibration
+        if calibration is None:
+            return None
+        labelled = self._require_labels()
+        return self.memo(("coverage", level), conformal.coverage, calibration, level,
+                         labelled.y_true, labelled.y_pred, labelled.proba,
+                         self.info.classes)  # fmt: skip
+
+    def interval_bounds(self, level: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Regression: lower and upper bounds (n_labelled,) of the labelled rows at ``level``."""
+        calibration = self.calibration
+        if calibration is None or calibration.task != REGRESSION:
+            return None
+        labelled = self._require_labels()
+        return self.memo(("bounds", level), conformal.intervals, calibration, labelled.y_pred,
+                         level)  # fmt: skip
 
     def what_if(self, values: Mapping[str, Any]) -> PredictionResult:
         """The prediction for one row made of ``values`` (input column -> value)."""

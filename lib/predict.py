@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lib import conformal
 from lib.errors import PredictionError
 from lib.model_info import ModelInfo, describe_model
 from lib.runners import as_runner
@@ -24,13 +25,16 @@ class PredictionResult:
 
     ``frame`` has the input's columns followed by ``prediction_column`` and, for classifiers
     with probabilities, one ``probability_columns`` entry per class. ``notices`` are things the
-    person should know (ignored columns, positional alignment).
+    person should know (ignored columns, positional alignment). ``interval_columns`` name the
+    conformal columns right after the prediction, when asked for (``with_prediction_intervals``).
     """
 
     frame: pd.DataFrame
     prediction_column: str
     probability_columns: list[str]
     notices: list[str]
+    interval_columns: list[str] = field(default_factory=list)
+    interval_level: float | None = None
 
 
 def predict(model: Any, df: pd.DataFrame, info: ModelInfo | None = None) -> PredictionResult:
@@ -71,6 +75,42 @@ def predict_aligned(
             out[name] = proba[:, i]
             probability_columns.append(name)
     return PredictionResult(out, prediction_column, probability_columns, notices)
+
+
+SET_JOIN = " | "
+
+
+def with_prediction_intervals(
+    result: PredictionResult,
+    calibration: conformal.Calibration,
+    level: float,
+    classes: list[Any] | None,
+    target: str,
+) -> PredictionResult:
+    """``result`` with conformal columns at ``level`` right after the prediction.
+
+    Regression: "lower <target>" and "upper <target>". Classification: "prediction set" (the
+    labels, most probable first, joined with " | "; empty when no class is probable enough at
+    this level) and "set size"; ``classes`` name the probability columns in order.
+    """
+    out = result.frame.copy(deep=False)
+    at = list(out.columns).index(result.prediction_column) + 1
+    if calibration.task == "regression":
+        predicted = out[result.prediction_column].to_numpy(dtype="float64")
+        low, high = conformal.intervals(calibration, predicted, level)
+        new: dict[str, Any] = {f"lower {target}": low, f"upper {target}": high}
+    else:
+        proba = out[result.probability_columns].to_numpy(dtype="float64")
+        sets = conformal.prediction_sets(calibration, proba, level, classes)
+        new = {
+            "prediction set": [SET_JOIN.join(map(str, labels)) for labels in sets],
+            "set size": [len(labels) for labels in sets],
+        }
+    names = []
+    for offset, (name, values) in enumerate(new.items()):
+        names.append(_free_name(name, out.columns))
+        out.insert(at + offset, names[-1], values)
+    return replace(result, frame=out, interval_columns=names, interval_level=level)
 
 
 def align(df: pd.DataFrame, info: ModelInfo) -> tuple[pd.DataFrame | np.ndarray, list[str]]:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeGuard, get_args
 
+from lib.conformal import Calibration, calibration_from_plain
 from lib.decision_record import DecisionRecord, parse_decision
 from lib.schema_self_check import SelfCheck
 
@@ -254,6 +255,8 @@ class ModelMetadata:
     self_check: SelfCheck | None = None  # check rows and predictions (``lib.self_check``)
     # A binary classifier's tuned decision threshold (lib.threshold); None: the default 0.5.
     decision: DecisionRecord | None = None
+    # Conformal prediction intervals (regression) or sets (classification), ``lib.conformal``.
+    prediction_intervals: Calibration | None = None
 
     def feature(self, name: str) -> TrainingSummary | None:
         return next((summary for summary in self.features if summary.name == name), None)
@@ -294,6 +297,8 @@ class ModelMetadata:
                 }
         if self.slices is not None:
             plain["slices"] = self.slices.to_plain()
+        if self.prediction_intervals is not None:
+            plain["prediction_intervals"] = self.prediction_intervals.to_plain()
         if self.training_data is not None:
             data = self.training_data
             plain["training_data"] = {
@@ -339,10 +344,13 @@ class ModelMetadata:
             "warnings": lambda: [_text(w, "a warning") for w in _list(meta["warnings"], "w")],
             "self_check": lambda: SelfCheck.from_plain(meta["self_check"]),
             "decision": lambda: parse_decision(meta["decision"]),
+            "prediction_intervals": lambda: calibration_from_plain(
+                meta["prediction_intervals"], task, parts.get("classes")
+            ),
         }
         source_key = {"figures": "metrics"}
         # How a warning names a part: "The file's <name> were ignored".
-        names = {"self_check": "self-check rows", "decision": "decision threshold details"}
+        part_names = {"self_check": "self-check rows", "decision": "decision threshold details"}
         parts: dict[str, Any] = {}
         for part, parse in optional.items():
             if meta.get(source_key.get(part, part)) is None:
@@ -350,7 +358,7 @@ class ModelMetadata:
             try:
                 parts[part] = parse()
             except (MalformedMetadata, KeyError, TypeError, ValueError) as error:
-                name = names.get(part, part.replace("_", " "))
+                name = part_names.get(part, part.replace("_", " "))
                 warnings.append(f"The file's {name} were ignored: {error}.")
         if parts.get("figures") is not None and meta["metrics"].get("intervals") is not None:
             # Checked apart from the figures: a bad interval loses the intervals, not the figures.

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from lib import catalog, metadata, parallel, self_check, slices, threshold, uncertainty
+from lib import catalog, conformal, metadata, parallel, self_check, slices, threshold, uncertainty
 from lib.catalog import ModelSpec
 from lib.decision_record import DecisionRecord
 from lib.errors import TrainingError
@@ -149,7 +149,11 @@ def train(
 
     if folds:
         report(0.0, f"Cross-validation fold 1 of {len(folds)}")
-    cv_scores = _cross_validate(pipeline, problem, folds, report_fold, deadline)
+    # Out-of-fold predictions calibrate the prediction intervals only when the holdout is too
+    # small to do it alone (lib.conformal); on large tables they are not even kept.
+    n_holdout = int(np.ceil(options.test_size * n_rows)) if options.test_size else 0
+    out_of_fold: list[Holdout] | None = [] if n_holdout < conformal.HOLDOUT_ALONE_ROWS else None
+    cv_scores = _cross_validate(pipeline, problem, folds, report_fold, deadline, out_of_fold)
     cv_scores, budget_notes = _kept_folds(cv_scores, len(folds), budget_s)
     step = len(folds)
 
@@ -198,6 +202,8 @@ def train(
     meta = model_metadata(
         problem, spec, options, pipeline, facts, metrics, baseline_metrics, cv_scores, intervals
     )
+    calibration = _conformal_calibration(problem.task, out_of_fold or [], holdout, pipeline)
+    meta = dataclasses.replace(meta, prediction_intervals=calibration)
     saved: Any = pipeline
     if decision is not None:
         if not found.reached:
@@ -401,6 +407,7 @@ def _cross_validate(
     folds: list[tuple[np.ndarray, np.ndarray]],
     on_fold: Callable[[int], None] | None = None,
     deadline: _Deadline | None = None,
+    predictions: list[Holdout] | None = None,
 ) -> dict[str, list[float]]:
     """Per-fold scores of ``pipeline`` on ``problem``: metric name -> one value per fold.
 
@@ -409,12 +416,18 @@ def _cross_validate(
     ``lib.parallel`` workers; scores are in fold order and ``pipeline`` itself stays unfitted.
     ``on_fold(i)`` is called here once fold ``i`` is scored, in fold order. With a
     ``deadline``, no fold starts once it is spent: the lists then hold the folds that finished.
+    Given ``predictions``, each finished fold's out-of-fold predictions are appended to it.
     """
     scores: dict[str, list[float]] = {}
+    work = _score_fold if predictions is None else _score_fold_keeping_predictions
     results = _results_within(
-        [(pipeline, problem, train_idx, test_idx) for train_idx, test_idx in folds], deadline
+        [(pipeline, problem, train_idx, test_idx) for train_idx, test_idx in folds],
+        deadline,
+        work=work,
     )
-    for i, (metrics, _) in enumerate(results):
+    for i, (metrics, _, *kept) in enumerate(results):
+        if predictions is not None:
+            predictions.extend(kept)
         for name, value in metrics.items():
             scores.setdefault(name, []).append(value)
         if on_fold:
@@ -424,34 +437,37 @@ def _cross_validate(
 
 def _fold_results(
     tasks: list[tuple[Pipeline, Prepared, np.ndarray, np.ndarray]],
-) -> Iterator[tuple[dict[str, float], float]]:
-    """``_score_fold(*task)`` for each task, in task order, on ``lib.parallel`` workers."""
+    work: Callable[..., Any] | None = None,
+) -> Iterator[Any]:
+    """``work(*task)`` (default ``_score_fold``) for each task, in task order, on
+    ``lib.parallel`` workers."""
     jobs = min(parallel.n_jobs(), len(tasks))
     if jobs > 1:
         # The pool is the parallelism: a forest's own threads would only compete for its cores.
         tasks = [(_single_threaded(p), *rest) for p, *rest in tasks]
-    return parallel.in_order(_score_fold, tasks, jobs)
+    return parallel.in_order(work or _score_fold, tasks, jobs)
 
 
 def _results_within(
     tasks: list[tuple[Pipeline, Prepared, np.ndarray, np.ndarray]],
     deadline: _Deadline | None,
     per_unit: int = 1,
-) -> Iterator[tuple[dict[str, float], float]]:
-    """``_fold_results(tasks)``, but no task starts once ``deadline`` is spent.
+    work: Callable[..., Any] | None = None,
+) -> Iterator[Any]:
+    """``_fold_results(tasks, work)``, but no task starts once ``deadline`` is spent.
 
     Without a deadline all tasks go to the pool at once. With one, they go a batch at a time,
     a batch being ``parallel.n_jobs()`` units of ``per_unit`` consecutive tasks (a candidate's
     folds), and the deadline is looked at before each batch, the first included.
     """
     if deadline is None:
-        yield from _fold_results(tasks)
+        yield from _fold_results(tasks, work)
         return
     size = parallel.n_jobs() * max(per_unit, 1)
     for start in range(0, len(tasks), size):
         if deadline.spent():
             return
-        yield from _fold_results(tasks[start : start + size])
+        yield from _fold_results(tasks[start : start + size], work)
 
 
 def _score_fold(
@@ -461,6 +477,28 @@ def _score_fold(
     started = time.perf_counter()
     metrics = _fit_and_score(pipeline, problem, train_idx, test_idx).metrics
     return metrics, time.perf_counter() - started
+
+
+def _score_fold_keeping_predictions(
+    pipeline: Pipeline, problem: Prepared, train_idx: np.ndarray, test_idx: np.ndarray
+) -> tuple[dict[str, float], float, Holdout]:
+    """``_score_fold``, plus the fold's out-of-fold predictions (no model: memory stays small)."""
+    started = time.perf_counter()
+    fitted = _fit_and_score(pipeline, problem, train_idx, test_idx)
+    return fitted.metrics, time.perf_counter() - started, fitted.holdout
+
+
+def _conformal_calibration(
+    task: Task, out_of_fold: list[Holdout], holdout: Holdout | None, pipeline: Pipeline
+) -> conformal.Calibration | None:
+    """Prediction intervals or sets from out-of-sample predictions: the holdout's alone when it
+    has ``conformal.HOLDOUT_ALONE_ROWS`` rows, else with the folds' (None with neither)."""
+    parts = [holdout] if holdout is not None else []
+    if len(holdout.y_true if holdout is not None else []) < conformal.HOLDOUT_ALONE_ROWS:
+        parts += out_of_fold
+    found = [(h.y_true, h.y_pred, h.proba, h.classes) for h in parts]
+    classes = getattr(pipeline, "classes_", None) if task == CLASSIFICATION else None
+    return conformal.calibrate_from_parts(task, found, classes)
 
 
 def _single_threaded(pipeline: Pipeline) -> Pipeline:

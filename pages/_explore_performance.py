@@ -9,18 +9,39 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import plots
-from lib.display import format_metric
+from lib.display import coverage_sentence, format_metric, level_label
 from lib.exploration import Exploration, Labelled
 from lib.rows import rows_from_selection, top_input_feature
-from pages import _ui
+from pages import _state, _ui
 
 MAX_SHOWN_ROWS = 10_000
 SELECTABLE = {"on_select": "rerun", "selection_mode": ("box", "lasso")}
 
 
+def interval_level_key(ex: Exploration) -> str:
+    """The key of the predictions' level select (``pages/predict.py``), per model and rows."""
+    return f"{_state.INTERVAL_LEVEL}_{ex.tag}"
+
+
+def chosen_level(ex: Exploration) -> float | None:
+    """The prediction interval level picked above the predictions, when the model has them."""
+    return st.session_state.get(interval_level_key(ex)) if ex.calibration is not None else None
+
+
+def coverage_line(ex: Exploration, level: float | None) -> None:
+    """How often the intervals or sets held the truth on these rows, next to the nominal."""
+    if level is None:
+        return
+    with _ui.guard("measuring the prediction intervals"):
+        found = ex.interval_coverage(level)
+        if found is not None:
+            st.markdown(coverage_sentence(found, ex.task))
+
+
 def performance(ex: Exploration) -> None:
     labelled = ex.labelled
     assert labelled is not None  # the tab is offered only with labelled rows
+    coverage_line(ex, chosen_level(ex))
     if ex.task == "classification":
         classification_performance(ex, labelled)
     else:
@@ -73,10 +94,14 @@ def selectable_fit_plots(ex: Exploration, labelled: Labelled) -> None:
     A selection reruns only this fragment: the figures come from the exploration's memory.
     """
     target = ex.target
+    level = chosen_level(ex)
+    band = ex.interval_bounds(level) if level is not None else None
+    band_name = f"{level_label(level)} prediction interval" if level is not None else ""
     left, right = st.columns(2)
     with left, _ui.guard("plotting predicted against actual values"):
-        fig = ex.figure(("pred_vs_actual",), plots.predicted_vs_actual, labelled.y_true,
-                        labelled.y_pred, target=target, row_ids=labelled.row_ids)  # fmt: skip
+        fig = ex.figure(("pred_vs_actual", level), plots.predicted_vs_actual, labelled.y_true,
+                        labelled.y_pred, target=target, row_ids=labelled.row_ids, band=band,
+                        band_name=band_name)  # fmt: skip
         first = st.plotly_chart(fig, key=f"pred_vs_actual_{ex.tag}", **SELECTABLE)
     with right, _ui.guard("plotting the residuals"):
         fig = ex.figure(("residuals",), plots.residuals_vs_predicted, labelled.y_true,

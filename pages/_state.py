@@ -78,6 +78,7 @@ ACTUALS_COLUMN = "actuals_column"
 ONLY_UNUSUAL = "only_unusual"
 DOWNLOAD_PREDICTIONS = "download_predictions"
 EXPLORE_TAB = "explore_tab"
+INTERVAL_LEVEL = "interval_level"  # + the exploration's tag: the prediction interval level
 
 
 def chosen_model_key(task: str) -> str:

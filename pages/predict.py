@@ -7,15 +7,23 @@ the open tab draws, so a rerun costs little even on 300,000 rows.
 
 import streamlit as st
 
+from lib.conformal import DEFAULT_LEVEL
 from lib.data import TABLE_EXTENSIONS
-from lib.display import file_stem, format_metric, metric_label, predictions_csv, with_flag_column
+from lib.display import (
+    file_stem,
+    format_metric,
+    level_label,
+    metric_label,
+    predictions_csv,
+    with_flag_column,
+)
 from lib.exploration import Exploration
 from lib.records import TableData, sha256
 from lib.rows import one_row_frame, unused_columns
 from pages import _state, _ui
 from pages._explore_data import FLAG_COLUMN, distribution, drift
 from pages._explore_drivers import drivers, what_if
-from pages._explore_performance import MAX_SHOWN_ROWS, performance
+from pages._explore_performance import MAX_SHOWN_ROWS, interval_level_key, performance
 from pages._explore_slices import slices
 from pages._inputs import feature_inputs
 from pages._model_view import NO_MODEL, model_caption
@@ -95,8 +103,41 @@ def actuals_column() -> str | None:
     return None if picked == NO_ACTUALS else picked
 
 
+def interval_level(ex: Exploration) -> float | None:
+    """The level of the prediction intervals (or sets) to add; None when the model has none."""
+    calibration = ex.calibration
+    if calibration is None:
+        st.caption(ex.why_no_intervals)
+        return None
+    levels = calibration.available
+    default = min(range(len(levels)), key=lambda i: abs(levels[i] - DEFAULT_LEVEL))
+    if ex.task == "classification":
+        label = "Prediction set level"
+        help_text = (
+            "Each row gets the set of classes that holds its true class this often. "
+            "Calibrated by conformal prediction on rows the model had not seen in training "
+            "(cross-validation folds and the held-out rows), per predicted class. An empty set "
+            "means no class is probable enough at this level: the model is less sure of the "
+            "row than usual."
+        )
+    else:
+        label = "Prediction interval level"
+        help_text = (
+            "Each row gets a range that holds its true value this often. Calibrated by "
+            "conformal prediction on the errors the model made on rows it had not seen in "
+            "training (cross-validation folds and the held-out rows), wider where its "
+            "predictions erred more. The model was then refitted on every row, so the ranges "
+            "tend to be a little wide."
+        )
+    return st.selectbox(
+        label, levels, index=default, format_func=level_label, key=interval_level_key(ex),
+        help=help_text,
+    )  # fmt: skip
+
+
 def predictions_table(ex: Exploration) -> None:
-    result = ex.predictions
+    level = interval_level(ex)
+    result = ex.predictions_at(level)
     frame = result.frame
     report = None
     with _ui.guard("comparing the rows with the training data"):

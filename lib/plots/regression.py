@@ -15,6 +15,7 @@ from lib.plots._base import (
     _GREY,
     _OTHER,
     _TEMPLATE,
+    CURVE_POINTS,
     MAX_CLASSES,
     PALETTE,
     SCATTER_POINTS,
@@ -36,14 +37,21 @@ def predicted_vs_actual(
     *,
     target: str = "target",
     row_ids: Sequence[int] | None = None,
+    band: tuple[Sequence[float], Sequence[float]] | None = None,
+    band_name: str = "prediction interval",
 ) -> go.Figure:
     """Scatter of predicted (n_rows,) against actual (n_rows,) values, with the y = x line.
 
-    Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn.
+    Selectable: ``customdata`` is ``row_ids`` (default 0..n-1) of the rows drawn. ``band``:
+    each row's (lower, upper) bounds (n_rows,) for the actual value, drawn as a shaded area
+    across from each prediction (at most ``CURVE_POINTS`` predictions a side).
     """
     # The y = x line takes 2 of the points.
     actual, predicted, ids, n = _sampled_rows(y_true, y_pred, row_ids, SCATTER_POINTS - 2)
-    fig = go.Figure(_row_scatter(actual, predicted, ids, "actual", "predicted"))
+    fig = go.Figure()
+    if band is not None:
+        fig.add_trace(_band(y_pred, band[0], band[1], band_name))
+    fig.add_trace(_row_scatter(actual, predicted, ids, "actual", "predicted"))
     finite = np.concatenate([actual, predicted])
     finite = finite[np.isfinite(finite)]
     if finite.size:
@@ -55,7 +63,27 @@ def predicted_vs_actual(
             )
         )  # fmt: skip
     title = sampled_title("Predicted vs actual", len(ids), n)
-    return _layout(fig, title, f"actual {target}", f"predicted {target}")
+    subtitle = f"Shaded: {band_name}" if band is not None else None
+    return _layout(fig, title, f"actual {target}", f"predicted {target}", subtitle=subtitle)
+
+
+def _band(
+    y_pred: Sequence[float], lower: Sequence[float], upper: Sequence[float], name: str
+) -> go.Scatter:
+    """A closed shaded area from (lower, y_hat) to (upper, y_hat), sorted by the prediction."""
+    predicted = np.asarray(y_pred, dtype="float64")
+    low, high = np.asarray(lower, dtype="float64"), np.asarray(upper, dtype="float64")
+    finite = np.flatnonzero(np.isfinite(predicted) & np.isfinite(low) & np.isfinite(high))
+    order = finite[np.argsort(predicted[finite], kind="stable")]
+    if order.size > CURVE_POINTS:
+        order = order[np.linspace(0, order.size - 1, CURVE_POINTS).round().astype(int)]
+    y = predicted[order]
+    return go.Scatter(
+        x=np.concatenate([low[order], high[order][::-1]]).astype(_DRAW),
+        y=np.concatenate([y, y[::-1]]).astype(_DRAW),
+        fill="toself", mode="lines", line={"width": 0}, fillcolor="rgba(0, 114, 178, 0.15)",
+        name=name, hoverinfo="skip", showlegend=True,
+    )  # fmt: skip
 
 
 def residuals_vs_predicted(

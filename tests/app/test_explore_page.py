@@ -221,8 +221,9 @@ def test_unusual_rows_are_counted_and_can_be_filtered(at, tips_model, tips):
 def test_reruns_reuse_what_was_computed(at, tips_model, tips_csv):
     explore(at, tips_model, "tips.csv", tips_csv)
     kept = at.session_state[_state.EXPLORATION]
-    figure = kept.figure(("pred_vs_actual",), lambda: None)
+    key = ("pred_vs_actual", 0.9)  # with the band of the default 90 % prediction intervals
+    figure = kept.figure(key, lambda: None)
     assert figure is not None  # drawn by the first run
     at.run()
     assert at.session_state[_state.EXPLORATION] is kept
-    assert kept.figure(("pred_vs_actual",), lambda: None) is figure
+    assert kept.figure(key, lambda: None) is figure
