@@ -10,7 +10,9 @@ card can be written for any model the app trained, here or elsewhere.
 
 from __future__ import annotations
 
-from lib.display import format_interval, format_metric, metric_label, summary_range
+import math
+
+from lib.display import format_interval, format_metric, level_label, metric_label, summary_range
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION, ModelMetadata
 from lib.slices import MIN_SLICE_ROWS
@@ -25,6 +27,7 @@ def model_card(name: str, metadata: ModelMetadata) -> str:
         _inputs(metadata),
         _figures(metadata),
         _decision(metadata),
+        _prediction_intervals(metadata),
         _slices(metadata),
         _training_data(metadata),
         _limits(metadata),
@@ -135,6 +138,40 @@ def _decision(metadata: ModelMetadata) -> str:
     from lib.threshold import summary_lines  # scikit-learn only for cards that need it
 
     return "## Decision threshold\n\n" + "\n\n".join(summary_lines(metadata.decision)) + "\n"
+
+
+def _prediction_intervals(metadata: ModelMetadata) -> str:
+    calibration = metadata.prediction_intervals
+    if calibration is None:
+        return (
+            "## Prediction intervals\n\nNone: the model was trained with neither held-out rows "
+            "nor cross-validation, so nothing calibrates them.\n"
+        )
+    regression = calibration.task != CLASSIFICATION
+    what = "intervals" if regression else "sets"
+    lines = [
+        "## Prediction intervals" if regression else "## Prediction sets",
+        "",
+        f"Each prediction comes with a prediction {what[:-1]} at a level the person picks, by "
+        f"conformal prediction calibrated on {calibration.n_rows:,} rows the predicting models "
+        "never saw (the file holds the calibration). At level 90 %, the "
+        f"{what} hold the true value for at least 90 % of new rows like the training rows, on "
+        "average; with the final model refitted on every row they tend to hold a little more. "
+        "Measure it on labelled rows: Predict & plot, Performance tab.",
+        "",
+    ]
+    if regression:
+        lines += ["| level | half-width (± around the prediction) | bins of the prediction |",
+                  "|---|---|---|"]  # fmt: skip
+        for entry in calibration.levels:
+            low, high = min(entry.quantiles), max(entry.quantiles)
+            width = f"{low:.4g}" if math.isclose(low, high) else f"{low:.4g} to {high:.4g}"
+            lines.append(f"| {level_label(entry.level)} | {width} | {len(entry.quantiles)} |")
+    else:
+        lines.append(
+            "Levels available: " + ", ".join(level_label(v) for v in calibration.available) + "."
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _label(metric: str) -> str:

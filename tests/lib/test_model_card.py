@@ -75,3 +75,28 @@ def test_a_card_without_judged_groups_says_so():
     iris = training.train(load_sample("iris"), "species", model="logistic_regression")
     card = model_card("iris", read_metadata(iris.pipeline).metadata)
     assert "No group large enough to judge did worse" in card
+
+
+def test_the_card_gives_the_prediction_intervals_per_level(tips_card):
+    section = tips_card.split("## Prediction intervals")[1].split("\n## ")[0]
+    assert "calibrated on 244 rows the predicting models never saw" in section
+    rows = [line for line in section.splitlines() if line.startswith("| 90 % |")]
+    assert len(rows) == 1
+    widths = rows[0].split("|")[2].strip().split(" to ")
+    assert all(float(width) > 0 for width in widths)
+
+
+def test_a_model_without_validation_says_it_has_no_intervals():
+    result = training.train(load_sample("tips"), "tip", model="ridge",
+                            options=training.Options(test_size=0.0, cv_folds=0))  # fmt: skip
+    card = model_card("tips", read_metadata(result.pipeline).metadata)
+    assert "## Prediction intervals\n\nNone: the model was trained with neither" in card
+
+
+def test_a_classifier_card_has_prediction_sets_and_its_decision_threshold():
+    decision = {"goal": "cost", "fp_cost": 1.0, "fn_cost": 5.0, "positive": "malignant"}
+    result = training.train(load_sample("breast_cancer"), "diagnosis", model="logistic_regression",
+                            options=training.Options(decision=decision))  # fmt: skip
+    card = model_card("cancer", read_metadata(result.pipeline).metadata)
+    assert "## Prediction sets" in card and "Levels available: 50 %, 80 %, 90 %" in card
+    assert "## Decision threshold" in card and "a false negative 5" in card
