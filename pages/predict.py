@@ -155,7 +155,9 @@ def predictions_table(ex: Exploration) -> None:
     ):
         view = frame[report.row_flags.to_numpy() > 0]
     shown = view.head(MAX_SHOWN_ROWS)
-    column_config = {result.prediction_column: st.column_config.Column(pinned=True)} | {
+    # The prediction and its interval (or set) stay in view at the left, beside each other.
+    pinned = [result.prediction_column, *result.interval_columns]
+    column_config = {name: st.column_config.Column(pinned=True) for name in pinned} | {
         name: st.column_config.NumberColumn(format="%.3f") for name in result.probability_columns
     }
     if report is not None:

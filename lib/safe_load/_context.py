@@ -41,10 +41,12 @@ class LoadContext:
         """Refuse a declared size ``n`` over the item cap or over the ``remaining`` bytes."""
         if n < 0:
             raise _damaged_size(what)
-        if n > self.limits.max_item_bytes:
-            raise too_big(f"it declares {what} of {n:,} bytes")
+        # A size beyond the file's end is damage, however large: "too big" would send the
+        # person to ask for a higher limit for a 30-byte file of garbage.
         if n > remaining:
             raise _damaged_size(what, n, remaining)
+        if n > self.limits.max_item_bytes:
+            raise too_big(f"it declares {what} of {n:,} bytes")
 
     def mark_created(self, obj: object) -> None:
         """Record ``obj`` as built by this load (so BUILD may set its state)."""

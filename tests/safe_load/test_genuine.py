@@ -156,6 +156,14 @@ def test_array_larger_than_file_refused() -> None:
     _refused_cheaply(pickle.dumps(wrapper, protocol=4), Limits())
 
 
+def test_garbage_declaring_a_huge_frame_is_damaged_not_too_big() -> None:
+    """A few bytes of text after a pickle header read as a frame of quintillions of bytes: the
+    file is damaged (check it, upload it again), not a model too big for the server's limits."""
+    with pytest.raises(ModelFileError) as refused:
+        load_model(b"\x80\x04\x95 this is not a model at all", sandbox=False)
+    assert "cannot be read" in str(refused.value) and "too big" not in str(refused.value)
+
+
 @pytest.mark.parametrize("opcode", [b"\x8e", b"\x96", b"\x8d"])  # BINBYTES8, BYTEARRAY8, UNICODE8
 def test_huge_declared_bytes_refused(opcode: bytes) -> None:
     data = b"\x80\x05" + opcode + struct.pack("<Q", 2**40) + b"x" * 16 + b"."
