@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from lib.plots._base import _TEMPLATE, PALETTE
 
 _DEFAULT_COLOR = "#7f7f7f"
+FOCUS = 3.0  # the y axis shows up to this many times the larger marked value
 
 
 def decision_threshold_curve(
@@ -34,8 +35,10 @@ def decision_threshold_curve(
             connectgaps=False, hovertemplate="threshold %{x:.3g}<br>%{y:.4g}<extra></extra>",
         )
     )  # fmt: skip
+    marked = []
     for name, at, color in (("tuned", tuned, PALETTE[3]), ("default", default, _DEFAULT_COLOR)):
         value = _value_at(x, y, at)
+        marked += [value] if value is not None else []
         fig.add_vline(x=at, line={"color": color, "dash": "dot", "width": 1.5})
         fig.add_trace(
             go.Scatter(
@@ -52,6 +55,11 @@ def decision_threshold_curve(
         legend={"orientation": "h", "y": -0.25},
     )  # fmt: skip
     fig.update_xaxes(range=[0, 1])
+    # Lopsided costs make the far end of the curve soar (every positive missed at 1.0) and
+    # flatten the part that matters: show up to a few times the marked values.
+    top = FOCUS * max(marked, default=0.0)
+    if top > 0 and np.nanmax(y, initial=0.0) > top:
+        fig.update_yaxes(range=[min(0.0, float(np.nanmin(y))), top])
     return fig
 
 

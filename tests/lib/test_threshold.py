@@ -252,6 +252,21 @@ def test_the_curve_figure_marks_the_tuned_and_the_default_thresholds(costly):
     assert gappy.data[2].y[0] is None  # 0.25 lies in a gap (the minimum failed at 0): no value
 
 
+def test_a_soaring_end_of_the_cost_curve_does_not_flatten_the_marked_part():
+    from lib import plots
+
+    thresholds = np.linspace(0, 1, 101)
+    cost = 0.2 + 0.1 * thresholds
+    cost[-3:] = [2.0, 5.0, 7.4]  # every positive missed near 1.0
+    fig = plots.decision_threshold_curve(thresholds, cost, label="Expected cost per row",
+                                         tuned=0.1, default=0.5)  # fmt: skip
+    low, high = fig.layout.yaxis.range
+    assert low == 0.0 and high == pytest.approx(3 * 0.25)
+    calm = plots.decision_threshold_curve(thresholds, 0.2 + 0.1 * thresholds, label="Cost",
+                                          tuned=0.1, default=0.5)  # fmt: skip
+    assert calm.layout.yaxis.range is None  # nothing soars: plotly's own range
+
+
 def test_the_model_card_states_the_threshold(costly):
     from lib.model_card import model_card
 
