@@ -95,17 +95,20 @@ def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
     settle(page)
     expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
 
-    # Download the model; a plain joblib.load of it predicts.
+    # Download the model and its card; a plain joblib.load of it predicts.
     go_to(page, "Save & download")
     model_file = download(page, "Download model (.joblib)", tmp_path / "model.joblib")
+    card = download(page, "Download model card (.md)", tmp_path / "card.md").read_text()
+    assert card.startswith("# Model card: ") and "## Prediction intervals" in card
     plain = joblib.load(model_file)  # the file this test just downloaded from its own app
     features = tips.drop(columns=["tip"])
     expected = plain.predict(features)
 
-    # Upload it again: it becomes the current model.
+    # Upload it again: it becomes the current model, and checks itself in its sandbox.
     go_to(page, "Upload model")
     upload(page, model_file)
     expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
+    expect(page.get_by_text("Self-check passed")).to_be_visible(timeout=WAIT)
 
     # Predict an uploaded file and download the predictions.
     go_to(page, "Predict & plot")
@@ -116,6 +119,10 @@ def test_train_download_reload_predict_and_refuse(page: Page, tmp_path: Path):
     predictions = pd.read_csv(csv_file)
     assert list(predictions.columns[: tips.shape[1]]) == list(tips.columns)
     np.testing.assert_allclose(predictions["predicted tip"], expected, rtol=1e-9)
+    lower, upper = predictions["lower tip"], predictions["upper tip"]  # 90 % intervals
+    assert (lower < predictions["predicted tip"]).all() and (
+        predictions["predicted tip"] < upper
+    ).all()
 
     # A malicious file is refused and never runs.
     marker = tmp_path / "pwned"
