@@ -1,7 +1,8 @@
 """Walk the journey in headless Chromium on a bundled sample and save one PNG per page.
 
 Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png,
-including explore-performance/slices/drivers/drift.png: four tabs of Predict & plot's exploration).
+including explore-performance/slices/drivers/drift.png: four tabs of Predict & plot's exploration,
+save-card.png: the model card, and train-threshold.png: a threshold tuned to costs).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
 from lib.samples import SAMPLES  # noqa: E402
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app  # noqa: E402
@@ -88,10 +89,15 @@ def main() -> None:
             expect(page.get_by_text("Saved '")).to_be_visible()
             settle(page)
             with page.expect_download() as download:
-                page.get_by_test_id("stDownloadButton").filter(has_text="Download model").click()
+                page.get_by_test_id("stDownloadButton").filter(
+                    has_text="Download model (.joblib)"
+                ).click()
             model_file = tmp / "model.joblib"
             download.value.save_as(model_file)
             shoot(page, "save")
+            page.get_by_text("Model card: one page").click()
+            settle(page)
+            shoot_at(page, page.get_by_role("heading", name="Model card:", level=3), "save-card")
 
             # Upload the downloaded file.
             go_to(page, "Upload model")
@@ -113,7 +119,39 @@ def main() -> None:
             charts = {"Performance": 4, "Drivers": 2}  # at least, for either task
             for label in ("Performance", "Slices", "Drivers", "Drift"):
                 shoot_explore(page, label, charts.get(label, 1))
+            shoot_threshold(page)
             browser.close()
+
+
+def shoot_threshold(page: Page) -> None:
+    """Train on the breast cancer sample with a false negative costing 20 false positives:
+    the tuned threshold and its cost curve (train-threshold.png)."""
+    go_to(page, "Train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Sample table").click()
+    page.get_by_role("option", name=SAMPLES["breast_cancer"].title, exact=True).click()
+    settle(page)
+    page.get_by_text("Decision threshold").click()
+    page.get_by_text("Minimise the cost of mistakes").click()
+    settle(page)
+    cost = page.get_by_role("spinbutton", name="Cost of a false negative")
+    cost.fill("20")
+    cost.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Train model").click()
+    result = page.get_by_role("heading", name="Decision threshold", level=3)
+    expect(result).to_be_visible()
+    settle(page)
+    shoot_at(page, result, "train-threshold")
+
+
+def shoot_at(page: Page, element: Locator, name: str) -> None:
+    """The page scrolled so ``element`` sits near the top (<name>.png)."""
+    page.mouse.move(0, 0)
+    top = element.evaluate("el => el.getBoundingClientRect().top")
+    page.get_by_test_id("stMain").evaluate(f"el => el.scrollBy(0, {top} - 60)")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+    print(f"wrote docs/screenshots/{name}.png")
 
 
 def shoot_explore(page: Page, label: str, charts: int) -> None:
@@ -135,13 +173,7 @@ def shoot_explore(page: Page, label: str, charts: int) -> None:
 
 def shoot_results(page: Page) -> None:
     """The Train page, scrolled so the settings and the results share the picture."""
-    page.mouse.move(0, 0)
-    heading = page.get_by_role("heading", name="2 · What to predict")
-    top = heading.evaluate("el => el.getBoundingClientRect().top")
-    page.get_by_test_id("stMain").evaluate(f"el => el.scrollBy(0, {top} - 60)")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(OUT / "train.png"), full_page=False)
-    print("wrote docs/screenshots/train.png")
+    shoot_at(page, page.get_by_role("heading", name="2 · What to predict"), "train")
 
 
 if __name__ == "__main__":
