@@ -81,6 +81,10 @@ def _read(conn: Connection, table_fd: int, path: str, filename: str, min_columns
     except Exception as error:  # a reader's bug on this file: named, not shown
         return _send(conn, {"status": "broken", "error": type(error).__name__})
     _send(conn, {"status": "table", "size": size})
+    if test_fault == "unsealable":
+        # Hold the writable mapping while alive, as a process taken over would: on exit the
+        # mapping goes, and a busy machine could let the web process seal after that.
+        _fault("hang")
     try:
         profiles = [p.to_json() for p in profiling.result()] if profiling else []
     except MemoryError:
