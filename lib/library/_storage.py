@@ -188,8 +188,8 @@ class S3Storage(Storage):
     def __init__(self, url: str) -> None:
         import s3fs  # imported here: a local library never needs it
 
-        self.location = url.rstrip("/")
-        self.root = self.location.split("://", 1)[1]
+        self.root = url.split("://", 1)[-1].strip("/")
+        self.location = f"s3://{self.root}"
         if not self.root or self.root.startswith("/"):
             raise StoreError(
                 f"The model library address {url!r} has no bucket name. Write it as "
