@@ -5,7 +5,7 @@ a create-only-if-absent (see :mod:`lib.library._storage`), so a listed version a
 complete bytes, and two servers saving one name at the same moment get two version numbers:
 the one whose create fails takes the next number and tries again. No lock is held anywhere.
 
-A deleted version's record is replaced by a tombstone so its number is never reused while the
+A deleted version leaves a small ``.deleted`` marker so its number is never reused while the
 name exists; the bytes are removed once no other version refers to them. Known limit: a delete
 racing a save of byte-identical model bytes can remove bytes the new version needs; the read
 then says the version is damaged (nothing else is hidden).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 from lib.errors import StoreError
 from lib.library import _legacy
 from lib.library._records import (
+    DELETED_SUFFIX,
     MAX_RECORD_BYTES,
     MAX_SAVED_BY_CHARS,
     RECORDS,
@@ -30,7 +32,6 @@ from lib.library._records import (
     VersionRecord,
     decode_record,
     encode_record,
-    encode_tombstone,
     name_key,
     object_key,
     parse_record_key,
@@ -45,6 +46,15 @@ log = logging.getLogger(__name__)
 # Each failed create means another server saved that name meanwhile; this many in a row means
 # something is wrong (or extraordinarily busy) and the person should try again.
 MAX_SAVE_ATTEMPTS = 100
+
+
+@dataclass
+class _Listing:
+    """Record keys by name key: live versions {version: key}, highest number ever used, all."""
+
+    live: dict[str, dict[int, str]]
+    used: dict[str, int]
+    keys: list[str]
 
 
 @dataclass(frozen=True)
@@ -70,27 +80,47 @@ class Library:
 
     # -- scanning ----------------------------------------------------------------------------
 
-    def _scan(self, prefix: str) -> tuple[dict[str, list[VersionRecord]], list[LibraryProblem]]:
-        """Every readable record under ``prefix``, by name key, plus the unreadable ones.
+    def _list(self, prefix: str) -> _Listing:
+        """The record keys under ``prefix``, from one (paginated) listing, nothing read."""
+        listing = _Listing(live=defaultdict(dict), used=defaultdict(int), keys=[])
+        deleted: list[tuple[str, int]] = []
+        for key in self.storage.list(prefix):
+            parsed = parse_record_key(key)
+            if parsed is None:
+                continue  # a stray file: not ours, ignored
+            key_of_name, version, suffix = parsed
+            listing.keys.append(key)
+            listing.used[key_of_name] = max(listing.used[key_of_name], version)
+            if suffix == DELETED_SUFFIX:
+                deleted.append((key_of_name, version))
+            else:
+                listing.live[key_of_name][version] = key
+        for key_of_name, version in deleted:  # a delete that stopped half-way still counts
+            listing.live[key_of_name].pop(version, None)
+        return listing
 
-        :returns: ({name key: records sorted by version}, problems); tombstones are left out.
-        """
-        keys = [key for key in self.storage.list(prefix) if parse_record_key(key)]
-        by_key: dict[str, list[VersionRecord]] = defaultdict(list)
+    def _decode(self, keys: list[str]) -> tuple[dict[str, VersionRecord], list[LibraryProblem]]:
+        """Read and check the records at ``keys``: {key: record} and the unreadable ones."""
+        records: dict[str, VersionRecord] = {}
         problems: list[LibraryProblem] = []
         for key, data in self.storage.read_many(keys).items():
             if isinstance(data, Exception):
                 continue  # deleted between the listing and the read
             try:
-                record = decode_record(key, data)
+                records[key] = decode_record(key, data)
             except (ValueError, UnicodeDecodeError, StoreError) as error:
                 log.warning("Skipping unreadable model library record %s: %s", key, error)
                 problems.append(LibraryProblem(key, str(error) or type(error).__name__))
-                continue
-            if record is not None:
-                by_key[name_key(record.name)].append(record)
-        for records in by_key.values():
-            records.sort(key=lambda r: r.version)
+        return records, problems
+
+    def _scan(self, prefix: str) -> tuple[dict[str, list[VersionRecord]], list[LibraryProblem]]:
+        """Every readable version under ``prefix`` by name key (oldest first), plus problems."""
+        listing = self._list(prefix)
+        keys = [key for versions in listing.live.values() for key in versions.values()]
+        records, problems = self._decode(keys)
+        by_key: dict[str, list[VersionRecord]] = defaultdict(list)
+        for record in sorted(records.values(), key=lambda r: r.version):
+            by_key[name_key(record.name)].append(record)
         return by_key, problems
 
     def _legacy(self, only: str | None = None) -> tuple[list[VersionRecord], list[LibraryProblem]]:
@@ -113,41 +143,48 @@ class Library:
                 problems.append(LibraryProblem(key, str(error) or type(error).__name__))
         return records, problems
 
-    def _all(self) -> tuple[dict[str, list[VersionRecord]], list[LibraryProblem]]:
-        """Every version of every name (old-layout entries as version 1), plus problems."""
-        by_key, problems = self._scan(RECORDS)
-        legacy, legacy_problems = self._legacy()
-        for record in legacy:
-            versions = by_key[name_key(record.name)]
-            if versions and versions[0].version == 1:
-                problems.append(
-                    LibraryProblem(
-                        _legacy.sidecar_key(record.name),
-                        "an old-style entry clashes with version 1",
-                    )
-                )
-                continue
-            versions.insert(0, record)
-        return {k: v for k, v in by_key.items() if v}, problems + legacy_problems
-
     # -- listing -----------------------------------------------------------------------------
 
     def names(self) -> list[NameSummary]:
-        """Every name with its newest version and version count, sorted by name (case-blind)."""
-        by_key, _ = self._all()
+        """Every name with its newest version and version count, sorted by name (case-blind).
+
+        Reads one record per name (the newest readable one), not every version: listing cost
+        grows with the number of names. ``count`` counts the stored versions; a damaged record
+        among the older ones is counted here, skipped by :meth:`versions` and reported by
+        :meth:`problems`.
+        """
+        listing = self._list(RECORDS)
+        pending = {k: sorted(v, reverse=True) for k, v in listing.live.items() if v}
+        latest: dict[str, VersionRecord] = {}
+        damaged: dict[str, int] = defaultdict(int)
+        while pending:  # one round in the usual case; another per damaged newest record
+            asked = {listing.live[k][versions[0]]: k for k, versions in pending.items()}
+            records, _ = self._decode(list(asked))
+            for key, key_of_name in asked.items():
+                if key in records:
+                    latest[key_of_name] = records[key]
+                    del pending[key_of_name]
+                else:
+                    damaged[key_of_name] += 1
+                    pending[key_of_name] = pending[key_of_name][1:]
+                    if not pending[key_of_name]:
+                        del pending[key_of_name]
+        counts = {k: len(v) - damaged[k] for k, v in listing.live.items()}
+        legacy, _ = self._legacy()
+        for record in legacy:
+            key_of_name = name_key(record.name)
+            if 1 in listing.live.get(key_of_name, {}):
+                continue  # clashes with a version 1 record: reported by problems()
+            counts[key_of_name] = counts.get(key_of_name, 0) + 1
+            latest.setdefault(key_of_name, record)
         summaries = [
-            NameSummary(
-                name=records[-1].name,
-                latest_version=records[-1].version,
-                count=len(records),
-                latest=records[-1],
-            )
-            for records in by_key.values()
+            NameSummary(record.name, record.version, counts[k], record)
+            for k, record in latest.items()
         ]
         return sorted(summaries, key=lambda s: (s.name.casefold(), s.name))
 
     def versions(self, name: str) -> list[VersionRecord]:
-        """The versions of ``name``, oldest first ([] for a name not in the library)."""
+        """The readable versions of ``name``, oldest first ([] for a name not in the library)."""
         name = validate_name(name)
         by_key, _ = self._scan(f"{RECORDS}/{name_key(name)}")
         records = by_key.get(name_key(name), [])
@@ -157,8 +194,22 @@ class Library:
         return records
 
     def problems(self) -> list[LibraryProblem]:
-        """The records and old-style sidecars that can't be read (each is skipped in listings)."""
-        return self._all()[1]
+        """The records and old-style sidecars that can't be read (each is skipped in listings).
+
+        Reads every record, so it costs more than :meth:`names`.
+        """
+        by_key, problems = self._scan(RECORDS)
+        legacy, legacy_problems = self._legacy()
+        for record in legacy:
+            versions = by_key.get(name_key(record.name), [])
+            if versions and versions[0].version == 1:
+                problems.append(
+                    LibraryProblem(
+                        _legacy.sidecar_key(record.name),
+                        "an old-style entry clashes with version 1",
+                    )
+                )
+        return problems + legacy_problems
 
     def record(self, name: str, version: int | None = None) -> VersionRecord:
         """The record of ``version`` of ``name`` (the newest when ``version`` is None).
@@ -266,12 +317,11 @@ class Library:
         )
 
     def _next_version(self, name: str) -> int:
-        """One more than the highest version number of ``name`` (tombstones and damaged
-        records included, so no number is given out twice); 2 after an old-style entry."""
-        prefix = f"{RECORDS}/{name_key(name)}"
-        numbers = [p[1] for key in self.storage.list(prefix) if (p := parse_record_key(key))]
-        if numbers:
-            return max(numbers) + 1
+        """One more than the highest version number of ``name`` ever given (deleted and
+        damaged ones included, so no number is given out twice); 2 after an old-style entry."""
+        used = self._list(f"{RECORDS}/{name_key(name)}").used.get(name_key(name), 0)
+        if used:
+            return used + 1
         try:
             self.storage.read(_legacy.sidecar_key(name))
         except FileNotFoundError:
@@ -291,10 +341,10 @@ class Library:
             self.storage.delete(_legacy.sidecar_key(record.name))
             self.storage.delete(record.object_key)
             return
-        self.storage.put(
-            record_key(record.name, record.version),
-            encode_tombstone(record.name, record.version, _now()),
-        )
+        # The marker first: the number stays taken even if deleting the record fails.
+        marker = json.dumps({"deleted_at": _now()}).encode("utf-8")
+        self.storage.put(record_key(record.name, record.version, DELETED_SUFFIX), marker)
+        self.storage.delete(record_key(record.name, record.version))
         self._delete_unreferenced([record])
 
     def delete_name(self, name: str) -> None:

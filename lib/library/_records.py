@@ -4,6 +4,7 @@ Layout under the library root::
 
     objects/sha256/ab/abcdef...            model bytes, named by their SHA-256 (immutable)
     records/<name key>/00000001.json       one record per version, created only if absent
+    records/<name key>/00000002.deleted    marks a deleted version: its number is never reused
 
 The name key is the SHA-256 (hex) of the validated name: fixed length, lowercase hex, so it is
 a safe key on every store, including case-insensitive disks and ones with 255-byte file names
@@ -26,7 +27,9 @@ RECORD_FORMAT = 1
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 MAX_SAVED_BY_CHARS = 200
 _SHA = re.compile(r"[0-9a-f]{64}")
-_VERSION_FILE = re.compile(r"(\d{8})\.json")
+_VERSION_FILE = re.compile(r"(\d{8})\.(json|deleted)")
+RECORD_SUFFIX = "json"
+DELETED_SUFFIX = "deleted"
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,20 @@ def object_key(sha256: str) -> str:
     return f"{OBJECTS}/{sha256[:2]}/{sha256}"
 
 
-def record_key(name: str, version: int) -> str:
-    return f"{RECORDS}/{name_key(name)}/{version:08d}.json"
+def record_key(name: str, version: int, suffix: str = RECORD_SUFFIX) -> str:
+    return f"{RECORDS}/{name_key(name)}/{version:08d}.{suffix}"
 
 
-def parse_record_key(key: str) -> tuple[str, int] | None:
-    """``records/<key>/<version>.json`` -> (name key, version); None for anything else."""
+def parse_record_key(key: str) -> tuple[str, int, str] | None:
+    """``records/<key>/<version>.<json|deleted>`` -> (name key, version, suffix); None for
+    anything else (stray files are ignored)."""
     parts = key.split("/")
     if len(parts) != 3 or parts[0] != RECORDS or not _SHA.fullmatch(parts[1]):
         return None
     match = _VERSION_FILE.fullmatch(parts[2])
     if not match or int(match.group(1)) < 1:
         return None
-    return parts[1], int(match.group(1))
+    return parts[1], int(match.group(1)), match.group(2)
 
 
 def encode_record(record: VersionRecord) -> bytes:
@@ -97,14 +101,8 @@ def encode_record(record: VersionRecord) -> bytes:
     return json.dumps(plain, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
 
 
-def encode_tombstone(name: str, version: int, deleted_at: str) -> bytes:
-    """What replaces a deleted version's record, so its number is never given out again."""
-    plain = {"format": RECORD_FORMAT, "name": name, "version": version, "deleted_at": deleted_at}
-    return json.dumps(plain, ensure_ascii=False).encode("utf-8")
-
-
-def decode_record(key: str, data: bytes) -> VersionRecord | None:
-    """Parse and check the record stored at ``key``; None for a deleted version's tombstone.
+def decode_record(key: str, data: bytes) -> VersionRecord:
+    """Parse and check the record stored at ``key``.
 
     :raises ValueError: saying what is wrong (bad JSON, missing or mistyped field, a name or
         version that does not match the key).
@@ -112,9 +110,9 @@ def decode_record(key: str, data: bytes) -> VersionRecord | None:
     from lib.store import validate_name  # the same name rules as the old library
 
     parsed = parse_record_key(key)
-    if parsed is None:
+    if parsed is None or parsed[2] != RECORD_SUFFIX:
         raise ValueError("not a record key")
-    key_of_name, version = parsed
+    key_of_name, version, _ = parsed
     if len(data) > MAX_RECORD_BYTES:
         raise ValueError(f"record is {len(data)} bytes, over {MAX_RECORD_BYTES}")
     raw = json.loads(data.decode("utf-8"))
@@ -127,8 +125,6 @@ def decode_record(key: str, data: bytes) -> VersionRecord | None:
         raise ValueError(f"name {name!r} does not match the record's folder")
     if raw.get("version") != version or isinstance(raw.get("version"), bool):
         raise ValueError(f"version {raw.get('version')!r} does not match the file name")
-    if "deleted_at" in raw:
-        return None
     sha = raw.get("sha256")
     if not isinstance(sha, str) or not _SHA.fullmatch(sha):
         raise ValueError(f"bad sha256 {sha!r}")

@@ -203,11 +203,28 @@ def test_damaged_record_is_skipped_and_reported(
 
     with caplog.at_level(logging.WARNING):
         assert [r.version for r in library.versions("churn")] == [1, 3]
-        assert [(s.name, s.count) for s in library.names()] == [("churn", 2), ("other", 1)]
+        assert [(s.name, s.latest_version) for s in library.names()] == [("churn", 3), ("other", 1)]
     assert "Skipping unreadable model library record" in caplog.text
     [problem] = library.problems()
     assert problem.key == record_key("churn", 2) and problem.reason
     assert library.read("churn") == b"three"
+
+
+def test_a_damaged_newest_record_falls_back_to_the_version_before(
+    library: Library, raw: RawStore
+) -> None:
+    library.save("churn", b"one")
+    library.save("churn", b"two")
+    library.save("other", b"other")
+    raw.put(record_key("churn", 2), b"{oops")
+
+    assert [(s.name, s.latest_version, s.count) for s in library.names()] == [
+        ("churn", 1, 1),
+        ("other", 1, 1),
+    ]
+    assert library.read("churn") == b"one"
+    assert [p.key for p in library.problems()] == [record_key("churn", 2)]
+    assert library.save("churn", b"three").version == 3
 
 
 def test_stray_keys_in_the_library_are_ignored(library: Library, raw: RawStore) -> None:
