@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -197,6 +198,7 @@ class S3Storage(Storage):
             )
         # No listing cache: another server may have added a version since the last listing.
         self.fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False)
+        self._create_checked = False
 
     def _path(self, key: str) -> str:
         return f"{self.root}/{key}" if key else self.root
@@ -218,11 +220,33 @@ class S3Storage(Storage):
             self.fs.pipe_file(self._path(key), data)
 
     def create(self, key: str, data: bytes) -> bool:
+        if not self._create_checked:
+            self._check_create_is_exclusive()
+        return self._create(key, data)
+
+    def _check_create_is_exclusive(self) -> None:
+        """Once per process: refuse a store that ignores If-None-Match (some S3-compatible
+        stores do, silently), since there two saves could overwrite each other's version."""
+        probe = f"probes/{uuid.uuid4().hex}"
+        try:
+            first, second = self._create(probe, b"1"), self._create(probe, b"2")
+        finally:
+            self.delete(probe)
+        if not (first and not second):
+            raise StoreError(
+                f"The store at {self.location} ignores 'create only if absent' (If-None-Match), "
+                "so two servers saving at once could overwrite each other's models. Use AWS S3, "
+                "a recent MinIO or another store that supports it, or a local folder."
+            )
+        self._create_checked = True
+
+    def _create(self, key: str, data: bytes) -> bool:
         try:
             with self._errors("write to"):
-                # s3fs passes IfNoneMatch to PutObject and maps 412 PreconditionFailed to
-                # FileExistsError (tests/library checks that this holds against moto).
-                self.fs.pipe_file(self._path(key), data, IfNoneMatch="*")
+                # mode="create" sends If-None-Match: * (also on a multipart upload's completion)
+                # and s3fs maps the 412 PreconditionFailed to FileExistsError; tests/library
+                # checks both against moto's server. AWS S3 (since 2024) and MinIO honour it.
+                self.fs.pipe_file(self._path(key), data, mode="create")
         except FileExistsError:
             return False
         return True
