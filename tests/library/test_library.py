@@ -50,6 +50,29 @@ def test_save_list_read_round_trip(library: Library, raw: RawStore) -> None:
     assert stored["name"] == "house prices" and stored["metadata"]["r2"] == 0.5
 
 
+def test_a_real_model_and_its_metadata_round_trip(library: Library) -> None:
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from lib.display import store_metadata
+    from lib.model_info import describe_model
+    from lib.persistence import dump_model
+    from lib.safe_load import load_model
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    data = dump_model(model)
+    metadata = store_metadata(describe_model(model))
+    library.save("iris", data, metadata)
+
+    record = library.record("iris")
+    assert record.metadata == json.loads(json.dumps(metadata))
+    loaded = load_model(library.read("iris"), sandbox=False).model
+    assert (loaded.predict(X) == model.predict(X)).all()
+
+
 def test_saving_a_name_again_adds_the_next_version(library: Library) -> None:
     for i in range(1, 4):
         assert library.save("churn", f"model {i}".encode()).version == i
