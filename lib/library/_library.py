@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lib.errors import StoreError
@@ -306,7 +306,7 @@ class Library:
         self.storage.put(base.object_key, data)
         version = self._next_version(name)
         for _ in range(MAX_SAVE_ATTEMPTS):
-            record = VersionRecord(**{**base.__dict__, "version": version})
+            record = replace(base, version=version)
             if self.storage.create(record_key(name, version), encode_record(record)):
                 return record
             log.info("Version %d of %r was just taken by another save; trying next", version, name)

@@ -358,6 +358,14 @@ def test_default_location_follows_the_environment(
     assert open_storage(f"file://{tmp_path / 'env-lib'}").list("records") == [record_key("a", 1)]
 
 
+def test_the_environment_variable_takes_a_folder_or_an_s3_url(
+    library_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODEL_STUDIO_LIBRARY", library_url)
+    open_library().save("from env", b"x")
+    assert open_library(library_url).read("from env") == b"x"
+
+
 def test_an_unwritable_local_library_gives_a_plain_message(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     with pytest.raises(StoreError, match=r"Could not write to the model library at .*a-file"):
