@@ -215,9 +215,20 @@ class S3Storage(Storage):
         except (OSError, BotoCoreError, ClientError) as error:
             raise self._failed(doing, error) from error
 
+    def _no_bucket(self) -> StoreError:
+        bucket = self.root.split("/", 1)[0]
+        return StoreError(
+            f"Could not write to the model library at {self.location}: there is no bucket "
+            f"named '{bucket}' (or no permission to see it). Create the bucket or correct the "
+            "address in MODEL_STUDIO_LIBRARY, then try again."
+        )
+
     def put(self, key: str, data: bytes) -> None:
-        with self._errors("write to"):
-            self.fs.pipe_file(self._path(key), data)
+        try:
+            with self._errors("write to"):
+                self.fs.pipe_file(self._path(key), data)
+        except FileNotFoundError:
+            raise self._no_bucket() from None
 
     def create(self, key: str, data: bytes) -> bool:
         if not self._create_checked:
@@ -249,6 +260,8 @@ class S3Storage(Storage):
                 self.fs.pipe_file(self._path(key), data, mode="create")
         except FileExistsError:
             return False
+        except FileNotFoundError:
+            raise self._no_bucket() from None
         return True
 
     def read(self, key: str) -> bytes:

@@ -372,6 +372,14 @@ def test_an_unwritable_local_library_gives_a_plain_message(tmp_path: Path) -> No
         open_library(str(tmp_path / "a-file" / "lib")).save("m", b"x")
 
 
+@pytest.mark.usefixtures("s3_endpoint")
+def test_a_missing_bucket_gives_a_plain_message() -> None:
+    library = open_library("s3://no-such-bucket-here/models")
+    assert library.names() == []
+    with pytest.raises(StoreError, match="no bucket named 'no-such-bucket-here'"):
+        library.save("m", b"x")
+
+
 def test_an_unreachable_s3_library_gives_a_plain_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: refused
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
