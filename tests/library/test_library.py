@@ -15,7 +15,7 @@ import pytest
 
 from lib.errors import StoreError
 from lib.library import Library, open_library, open_storage
-from lib.library._records import name_key, object_key, record_key
+from lib.library._records import MAX_RECORD_BYTES, name_key, object_key, record_key
 from lib.store import ModelStore
 from tests.library.conftest import RawStore
 
@@ -213,8 +213,9 @@ def test_missing_object_is_reported_as_damaged(library: Library, raw: RawStore) 
                 "metadata": {},
             }
         ).encode(),
+        b"{" + b" " * MAX_RECORD_BYTES + b"}",
     ],
-    ids=["bad-json", "not-utf8", "not-object", "missing-fields", "name-mismatch"],
+    ids=["bad-json", "not-utf8", "not-object", "missing-fields", "name-mismatch", "too-big"],
 )
 def test_damaged_record_is_skipped_and_reported(
     library: Library, raw: RawStore, content: bytes, caplog: pytest.LogCaptureFixture
@@ -314,6 +315,18 @@ def test_mixed_old_and_new_library(library: Library, raw: RawStore, tmp_path: Pa
     assert [r.version for r in library.versions("iris")] == [2]
     library.delete_name("wine")
     assert [s.name for s in library.names()] == ["fresh", "iris"]
+
+
+def test_an_old_entry_written_after_version_1_exists_is_reported_not_shown(
+    library: Library, raw: RawStore, tmp_path: Path
+) -> None:
+    library.save("iris", b"new iris")
+    _legacy_entries(tmp_path, raw, {"iris": b"old iris"})  # the old app saved it later
+
+    assert [(s.name, s.count) for s in library.names()] == [("iris", 1)]
+    assert library.read("iris", 1) == b"new iris"
+    assert [p.key for p in library.problems()] == ["iris.json"]
+    assert library.save("iris", b"newer").version == 2
 
 
 def test_damaged_old_sidecar_is_reported(library: Library, raw: RawStore, tmp_path: Path) -> None:
