@@ -50,6 +50,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/worker.py
 	$(PY) bench/table_reader.py
 	$(PY) bench/profile_wide.py
+	$(PY) bench/library.py
 
 screenshots: $(VENV)/.dev browser
 	$(PY) scripts/screenshots.py
