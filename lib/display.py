@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lib.library import NameSummary, VersionRecord
 from lib.metrics import LABELS, LOWER_IS_BETTER
 from lib.model_info import ModelInfo
 from lib.schema import MalformedMetadata, ModelMetadata
-from lib.store import LibraryEntry
 
 
 def metric_label(name: str) -> str:
@@ -87,25 +87,69 @@ def store_metadata(info: ModelInfo) -> dict[str, Any]:
     }
 
 
-def library_frame(entries: Sequence[LibraryEntry]) -> pd.DataFrame:
-    """The model library as a display table: one row per entry."""
+def library_frame(names: Sequence[NameSummary]) -> pd.DataFrame:
+    """The model library as a display table: one row per name, describing its newest version."""
     rows = []
-    for entry in entries:
+    for summary in names:
+        latest = summary.latest
+        facts = _sidecar_facts(latest.metadata)
         rows.append(
             {
-                "name": entry.name,
-                **_sidecar_facts(entry.metadata),
-                "size": human_size(entry.size_bytes),
-                "saved": entry.created_at[:19].replace("T", " "),
+                "name": summary.name,
+                "latest version": summary.latest_version,
+                "versions": summary.count,
+                "saved": saved_when(latest.created_at),
+                "task": facts["task"],
+                "target": facts["target"],
+                "headline metric": facts["headline metric"],
+                "size": human_size(latest.size_bytes),
             }
         )
-    columns = ["name", "task", "target", "headline metric", "size", "saved", "scikit-learn"]
+    columns = [
+        "name", "latest version", "versions", "saved", "task", "target", "headline metric", "size"
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
+def version_history_frame(records: Sequence[VersionRecord]) -> pd.DataFrame:
+    """The versions of one name as a display table, newest first: when, by which workspace,
+    the headline figure, the training data and its fingerprint (first 12 hex digits), size."""
+    rows = []
+    for record in sorted(records, key=lambda r: r.version, reverse=True):
+        facts = _sidecar_facts(record.metadata)
+        rows.append(
+            {
+                "version": record.version,
+                "saved": saved_when(record.created_at),
+                "saved by": record.saved_by or "",
+                "headline metric": facts["headline metric"],
+                "training data": facts["training data"],
+                "data fingerprint": facts["data fingerprint"],
+                "size": human_size(record.size_bytes),
+            }
+        )
+    columns = [
+        "version", "saved", "saved by", "headline metric", "training data", "data fingerprint",
+        "size",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def version_label(record: VersionRecord, latest_version: int) -> str:
+    """ "version 3 (latest), saved 2026-12-07 04:40:12" for a version select."""
+    latest = " (latest)" if record.version == latest_version else ""
+    return f"version {record.version}{latest}, saved {saved_when(record.created_at)}"
+
+
+def saved_when(created_at: str) -> str:
+    """ "2026-12-07T04:40:12.5+00:00" -> "2026-12-07 04:40:12" (the library keeps UTC)."""
+    return created_at[:19].replace("T", " ")
+
+
 def _sidecar_facts(plain: dict[str, Any]) -> dict[str, str]:
-    """Task, target, headline and scikit-learn version from a sidecar's metadata: the model's
-    own record when it has one, else the few facts saved for a model made elsewhere."""
+    """Task, target, headline, scikit-learn version and training data from a saved version's
+    metadata: the model's own record when it has one, else the few facts saved for a model
+    made elsewhere."""
     try:
         meta, _ = ModelMetadata.from_plain(plain)
     except MalformedMetadata:
@@ -116,12 +160,17 @@ def _sidecar_facts(plain: dict[str, Any]) -> dict[str, str]:
             "target": _text(plain.get("target")),
             "headline metric": "",
             "scikit-learn": _text(version),
+            "training data": "",
+            "data fingerprint": "",
         }
+    data = meta.training_data
     return {
         "task": meta.task,
         "target": meta.target,
         "headline metric": headline_metric(meta) or "",
         "scikit-learn": meta.versions.get("sklearn", ""),
+        "training data": f"{data.name}, {data.rows:,} rows" if data else "",
+        "data fingerprint": data.fingerprint[:12] if data else "",
     }
 
 

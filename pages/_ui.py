@@ -20,8 +20,9 @@ import streamlit as st
 from lib import self_check
 from lib.display import headline_metric
 from lib.errors import UserError
+from lib.library import Library, open_library
 from lib.records import CurrentModel, TableData
-from lib.store import ModelStore
+from lib.store import default_root
 from lib.worker import ModelStopped, SandboxedRunner
 from pages import _state
 
@@ -172,9 +173,21 @@ def _draw_sidebar() -> None:
 # --- the model library ------------------------------------------------------------------------
 
 
-def library() -> ModelStore:
-    """The shared model library (``MODEL_STUDIO_LIBRARY``, default saved_models/)."""
-    return ModelStore()
+def library() -> Library:
+    """The shared model library at ``MODEL_STUDIO_LIBRARY`` (a folder or ``s3://`` URL; default
+    saved_models/). Opening one never touches the store, so an unreachable one is noticed by the
+    first listing or save, inside a ``guard``.
+
+    :raises StoreError: an address the library cannot use (say, an unsupported protocol).
+    """
+    address = os.environ.get("MODEL_STUDIO_LIBRARY", "").strip() or str(default_root())
+    return _open_library(address)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _open_library(address: str) -> Library:
+    """One ``Library`` per address for the server (an S3 client is costly to set up)."""
+    return open_library(address)
 
 
 def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:
@@ -191,7 +204,13 @@ def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:
     )  # fmt: skip
 
 
-def load_from_library(name: str) -> None:
-    """Read ``name`` from the library (SHA-256 checked), load it safely, make it current."""
-    data = library().read(name)
-    set_model(load_model_bytes(data, f"model library: {name}", name))
+def load_from_library(name: str, version: int | None = None) -> str:
+    """Read ``version`` of ``name`` (newest when None; SHA-256 checked), load it through the
+    safe loader in its own worker, make it current; return its source text ("model library:
+    tips, version 2"). :raises UserError: no such version, damaged bytes, or a refused file."""
+    store = library()
+    record = store.record(name, version)
+    data = store.read(record.name, record.version)
+    source = f"model library: {record.name}, version {record.version}"
+    set_model(load_model_bytes(data, source, record.name))
+    return source

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lib.display import version_label
 from lib.records import sha256
 from pages import _state, _ui
 from pages._model_view import current_model_section
@@ -52,21 +53,34 @@ if source == UPLOAD:
                 icon=":material/check_circle:",
             )
 else:
-    entries = _ui.library().list()
-    if not entries:
+    with _ui.guard("reading the model library") as outcome:
+        store = _ui.library()
+        names = store.names()
+    if outcome.ok and not names:
         st.info("The model library is empty. Save a model on **Save & download** first.")
-    else:
+    elif outcome.ok:
         chosen = st.selectbox(
-            "Saved model", [e.name for e in entries], key=_state.LOAD_LIBRARY_CHOICE
+            "Saved model", [s.name for s in names], key=_state.LOAD_LIBRARY_CHOICE
         )
-        if st.button("Load", type="primary", key=_state.LOAD_LIBRARY_BUTTON):
-            with _ui.guard("loading the saved model") as outcome:
-                _ui.load_from_library(chosen)
-            if outcome.ok:
-                st.success(
-                    f"Loaded '{chosen}'. It is now the current model.",
-                    icon=":material/check_circle:",
-                )
+        with _ui.guard("reading the versions of the saved model") as outcome:
+            records = store.versions(chosen)
+        if outcome.ok and records:
+            by_version = {record.version: record for record in records}
+            latest = records[-1].version
+            version = st.selectbox(
+                "Version",
+                sorted(by_version, reverse=True),
+                format_func=lambda number: version_label(by_version[number], latest),
+                key=f"{_state.LOAD_LIBRARY_VERSION}::{chosen}::{latest}",
+            )
+            if st.button("Load", type="primary", key=_state.LOAD_LIBRARY_BUTTON):
+                with _ui.guard("loading the saved model") as outcome:
+                    _ui.load_from_library(chosen, version)
+                if outcome.ok:
+                    st.success(
+                        f"Loaded version {version} of '{chosen}'. It is now the current model.",
+                        icon=":material/check_circle:",
+                    )
 
 if current_model_section() is not None:
     st.page_link("pages/predict.py", label="Predict with this model", icon=":material/insights:")

@@ -2,10 +2,17 @@
 
 import streamlit as st
 
-from lib.display import demote_headings, file_stem, human_size, library_frame, store_metadata
+from lib.display import (
+    demote_headings,
+    file_stem,
+    library_frame,
+    store_metadata,
+    version_history_frame,
+    version_label,
+)
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
-from pages import _state, _ui
+from pages import _jobs, _state, _ui
 from pages._model_view import compression_choice, current_model_section
 
 _ui.require_app_frame(__file__)
@@ -31,20 +38,21 @@ if current is not None:
         name = st.text_input(
             "Model name", value=current.name, key=f"save_name::{current.id}", max_chars=100
         )
-        overwrite = st.checkbox(
-            "Overwrite", key="save_overwrite", help="Replace a saved model that has this name."
-        )
         if st.button("Save to library", type="primary", key=_state.SAVE_BUTTON):
             with _ui.guard("saving the model") as outcome:
                 model_bytes = _state.model_file(current, compression)()
-                entry = _ui.library().save(
-                    name, model_bytes, store_metadata(current.info), overwrite=overwrite
+                record = _ui.library().save(
+                    name,
+                    model_bytes,
+                    store_metadata(current.info),
+                    saved_by=f"workspace {_jobs.workspace()}",  # until people sign in
                 )
             if outcome.ok:
                 st.success(
-                    f"Saved '{entry.name}' ({human_size(entry.size_bytes)}).",
+                    f"Saved '{record.name}' as version {record.version}.",
                     icon=":material/check_circle:",
                 )
+        st.caption("Saving under an existing name adds a new version; older versions stay.")
     with download_col:
         st.download_button(
             "Download model (.joblib)",
@@ -74,20 +82,51 @@ if current is not None:
             st.markdown(demote_headings(card, 2))
 
 st.header("Model library")
-st.caption("Models saved here are shared by everyone who uses this app.")
-store = _ui.library()
-entries = store.list()
-if not entries:
+st.caption(
+    "Models saved here are shared by everyone who uses this app. Each name keeps every "
+    "version saved under it."
+)
+with _ui.guard("reading the model library") as outcome:
+    store = _ui.library()
+    names = store.names()
+    problems = store.problems()
+if not outcome.ok:
+    st.stop()
+if problems:
+    st.warning(
+        "Some saved versions can't be read and are left out of the lists below:\n"
+        + "\n".join(f"- `{problem.key}`: {problem.reason}" for problem in problems),
+        icon=":material/warning:",
+    )
+if not names:
     _ui.info("The library is empty. Save a model above and it will be listed here.")
     st.stop()
 
-st.dataframe(library_frame(entries), hide_index=True)
-chosen = st.selectbox("Saved model", [entry.name for entry in entries], key=_state.LIBRARY_CHOICE)
-download_col, load_col, delete_col, _ = st.columns([1, 1.4, 1, 2.6])
+st.dataframe(library_frame(names), hide_index=True)
+chosen = st.selectbox("Saved model", [s.name for s in names], key=_state.LIBRARY_CHOICE)
+with _ui.guard("reading the versions of the saved model") as outcome:
+    records = store.versions(chosen)
+if not outcome.ok:
+    st.stop()
+if not records:  # deleted by someone else since the list above was read
+    _ui.info(f"'{chosen}' is no longer in the library. Pick another saved model.")
+    st.stop()
+
+st.subheader(f"Versions of '{chosen}'")
+st.dataframe(version_history_frame(records), hide_index=True)
+latest = records[-1].version
+by_version = {record.version: record for record in records}
+version = st.selectbox(
+    "Version",
+    sorted(by_version, reverse=True),
+    format_func=lambda number: version_label(by_version[number], latest),
+    key=f"{_state.LIBRARY_VERSION}::{chosen}::{latest}",  # a new name or version: latest again
+)
+download_col, load_col, delete_col, _ = st.columns([1, 1.4, 1.4, 2.2])
 download_col.download_button(
     "Download",
-    data=lambda name=chosen: store.read(name),
-    file_name=f"{file_stem(chosen)}.joblib",
+    data=lambda name=chosen, number=version: store.read(name, number),
+    file_name=f"{file_stem(chosen)} v{version}.joblib",
     mime="application/octet-stream",
     on_click="ignore",
     key=_state.LIBRARY_DOWNLOAD,
@@ -95,22 +134,39 @@ download_col.download_button(
 )
 if load_col.button("Load as current model", key=_state.LIBRARY_LOAD, icon=":material/upload_file:"):
     with _ui.guard("loading the saved model") as outcome:
-        _ui.load_from_library(chosen)
+        _ui.load_from_library(chosen, version)
     if outcome.ok:
-        _state.flash(f"Loaded '{chosen}' from the library; it is now the current model.")
+        _state.flash(
+            f"Loaded version {version} of '{chosen}' from the library; it is now the current model."
+        )
         st.rerun()
-if delete_col.button("Delete…", key=_state.LIBRARY_DELETE, icon=":material/delete:"):
-    st.session_state[_state.CONFIRM_DELETE] = chosen
+if delete_col.button("Delete this version…", key=_state.LIBRARY_DELETE, icon=":material/delete:"):
+    st.session_state[_state.CONFIRM_DELETE] = (chosen, version)
+if st.button(
+    f"Delete all versions of '{chosen}'…",
+    key=_state.LIBRARY_DELETE_NAME,
+    icon=":material/delete_forever:",
+):
+    st.session_state[_state.CONFIRM_DELETE] = (chosen, None)
 
-if st.session_state.get(_state.CONFIRM_DELETE) == chosen:
-    st.warning(f"Delete '{chosen}' from the library, for everyone? This cannot be undone.")
+pending = st.session_state.get(_state.CONFIRM_DELETE)
+if pending in {(chosen, version), (chosen, None)}:
+    what = (
+        f"version {version} of '{chosen}'"
+        if pending[1] is not None
+        else f"'{chosen}' with all its {len(records)} version{'s' if len(records) > 1 else ''}"
+    )
+    st.warning(f"Delete {what} from the library, for everyone? This cannot be undone.")
     yes_col, no_col, _ = st.columns([1, 1, 4])
     if yes_col.button("Yes, delete it", type="primary", key=_state.CONFIRM_DELETE_YES):
         st.session_state.pop(_state.CONFIRM_DELETE, None)
-        with _ui.guard("deleting the saved model") as outcome:
-            store.delete(chosen)
+        with _ui.guard("deleting from the library") as outcome:
+            if pending[1] is None:
+                store.delete_name(chosen)
+            else:
+                store.delete_version(chosen, pending[1])
         if outcome.ok:
-            _state.flash(f"Deleted '{chosen}' from the library.")
+            _state.flash(f"Deleted {what} from the library.")
             st.rerun()
     if no_col.button("Cancel", key=_state.CONFIRM_DELETE_NO):
         st.session_state.pop(_state.CONFIRM_DELETE, None)

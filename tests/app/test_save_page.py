@@ -1,7 +1,12 @@
 """Save & download: the model summary, the download, and the shared library."""
 
+import pytest
 from app_helpers import by_label, no_trouble, texts, with_model
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import app_test
 
+from lib.library import open_library
+from lib.persistence import dump_model
 from lib.store import ModelStore
 from pages import _state
 
@@ -13,10 +18,14 @@ def open_save(at, current):
     return at
 
 
-def save(at, name, overwrite=False):
+def save(at, name):
     by_label(at.text_input, "Model name").set_value(name)
-    by_label(at.checkbox, "Overwrite").set_value(overwrite)
     at.button(key=_state.SAVE_BUTTON).click().run()
+    no_trouble(at)
+
+
+def choose_version(at, version):
+    by_label(at.selectbox, "Version").set_value(version).run()
     no_trouble(at)
 
 
@@ -52,32 +61,128 @@ def test_a_model_without_a_training_record_has_no_card(at, bare_model_bytes):
     assert "no model card" in texts(at.caption)
 
 
-def test_save_refuse_existing_overwrite_and_delete(at, tips_model, iris_model, library_dir):
+def test_saving_twice_under_one_name_keeps_both_versions(at, tips_model, iris_model, library_dir):
     open_save(at, tips_model)
+    assert "adds a new version; older versions stay" in texts(at.caption)
+    assert not [c for c in at.checkbox if c.label == "Overwrite"]
     save(at, "my model")
-    assert "Saved 'my model'" in texts(at.success)
-    assert ModelStore(library_dir).exists("my model")
-    assert at.dataframe[-1].value["name"].tolist() == ["my model"]
-
+    assert "Saved 'my model' as version 1." in texts(at.success)
     with_model(at, iris_model).run()
     save(at, "my model")
-    assert "already exists" in texts(at.error)
-    assert ModelStore(library_dir).entry("my model").metadata["target"] == "tip"
+    assert "Saved 'my model' as version 2." in texts(at.success)
 
-    save(at, "my model", overwrite=True)
-    assert "Saved 'my model'" in texts(at.success)
-    assert ModelStore(library_dir).entry("my model").metadata["target"] == "species"
+    library = open_library(library_dir)
+    first, second = library.versions("my model")
+    assert (first.metadata["target"], second.metadata["target"]) == ("tip", "species")
+    workspace = at.session_state[_state.WORKSPACE]
+    assert first.saved_by == second.saved_by == f"workspace {workspace}"
+    names = at.dataframe[-2].value
+    assert names[["name", "latest version", "versions"]].values.tolist() == [["my model", 2, 2]]
+    history = at.dataframe[-1].value
+    assert history["version"].tolist() == [2, 1]
+    assert history["saved by"].tolist() == [f"workspace {workspace}"] * 2
+    assert history["data fingerprint"].str.len().tolist() == [12, 12]
+    assert by_label(at.selectbox, "Version").value == 2  # the latest by default
 
+
+def test_each_version_loads_its_own_bytes(at, tips_model, iris_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "m")
+    with_model(at, iris_model).run()
+    save(at, "m")
+    library = open_library(library_dir)
+    for version, target in [(1, "tip"), (2, "species"), (1, "tip")]:
+        choose_version(at, version)
+        at.button(key=_state.LIBRARY_LOAD).click().run()
+        no_trouble(at)
+        current = at.session_state[_state.MODEL]
+        assert current.file_bytes == library.read("m", version)
+        assert current.info.target == target
+        assert current.source == f"model library: m, version {version}"
+        assert f"Loaded version {version} of 'm'" in texts(at.success)
+        assert current.self_check.status == "passed"
+
+
+@pytest.fixture
+def media_managers(monkeypatch) -> list[MediaFileManager]:
+    """The media file manager of each AppTest run, kept so a test can click a download: AppTest
+    makes a new one per run and forgets it afterwards."""
+    made: list[MediaFileManager] = []
+
+    class Kept(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Kept)
+    return made
+
+
+def test_each_version_downloads_its_own_bytes(
+    at, tips_model, iris_model, library_dir, media_managers
+):
+    open_save(at, tips_model)
+    save(at, "m")
+    with_model(at, iris_model).run()
+    save(at, "m")
+    library = open_library(library_dir)
+    for version in (1, 2):
+        choose_version(at, version)
+        button = at.download_button(key=_state.LIBRARY_DOWNLOAD)
+        assert downloaded(media_managers[-1], button) == library.read("m", version)
+
+
+def downloaded(manager: MediaFileManager, button) -> bytes:
+    """The bytes a click on a deferred download button sends."""
+    url = manager.execute_deferred(button.proto.deferred_file_id)  # "/mock/media/<id>.joblib"
+    file_id = url.rsplit("/", 1)[-1].split(".")[0]
+    return manager._storage.get_file(file_id).content  # AppTest keeps media in memory
+
+
+def test_delete_a_version_then_the_name(at, tips_model, iris_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "my model")
+    with_model(at, iris_model).run()
+    save(at, "my model")
+    library = open_library(library_dir)
+
+    choose_version(at, 1)
     at.button(key=_state.LIBRARY_DELETE).click().run()
-    assert "cannot be undone" in texts(at.warning)
+    assert "Delete version 1 of 'my model'" in texts(at.warning)
     at.button(key=_state.CONFIRM_DELETE_NO).click().run()
-    assert ModelStore(library_dir).exists("my model")
+    assert [r.version for r in library.versions("my model")] == [1, 2]
+    choose_version(at, 1)
     at.button(key=_state.LIBRARY_DELETE).click().run()
     at.button(key=_state.CONFIRM_DELETE_YES).click().run()
     no_trouble(at)
-    assert not ModelStore(library_dir).exists("my model")
-    assert "Deleted 'my model'" in texts(at.success)
+    assert "Deleted version 1 of 'my model'" in texts(at.success)
+    assert [r.version for r in library.versions("my model")] == [2]
+    assert at.dataframe[-1].value["version"].tolist() == [2]
+
+    save(at, "my model")  # a deleted number is never given out again
+    assert "Saved 'my model' as version 3." in texts(at.success)
+
+    at.button(key=_state.LIBRARY_DELETE_NAME).click().run()
+    assert "Delete 'my model' with all its 2 versions" in texts(at.warning)
+    at.button(key=_state.CONFIRM_DELETE_YES).click().run()
+    no_trouble(at)
+    assert library.names() == [] and library.versions("my model") == []
+    assert "Deleted 'my model' with all its 2 versions" in texts(at.success)
     assert "library is empty" in texts(at.info)
+
+
+def test_an_old_library_folder_is_listed_as_version_1_and_loads(at, tips_model, library_dir):
+    ModelStore(library_dir).save("old one", dump_model(tips_model.model), {"target": "tip"})
+    at.switch_page("pages/save.py").run()
+    no_trouble(at)
+    assert at.dataframe[-2].value[["name", "latest version"]].values.tolist() == [["old one", 1]]
+    at.button(key=_state.LIBRARY_LOAD).click().run()
+    no_trouble(at)
+    current = at.session_state[_state.MODEL]
+    assert current.info.target == "tip" and current.source == "model library: old one, version 1"
+    with_model(at, tips_model).run()
+    save(at, "old one")
+    assert "Saved 'old one' as version 2." in texts(at.success)
 
 
 def test_bad_name_is_refused_with_the_reason(at, tips_model):
@@ -93,16 +198,17 @@ def test_load_from_the_library_goes_through_the_safe_loader(at, tips_model, iris
     at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
     current = at.session_state[_state.MODEL]
-    assert current.info.target == "tip" and current.source == "model library: tips"
-    assert "Loaded 'tips'" in texts(at.success)
+    assert current.info.target == "tip" and current.source == "model library: tips, version 1"
+    assert "Loaded version 1 of 'tips'" in texts(at.success)
 
 
 def test_damaged_library_file_is_refused(at, tips_model, iris_model, library_dir):
     open_save(at, tips_model)
     save(at, "tips")
-    (library_dir / "tips.joblib").write_bytes(b"not the model")
+    (record,) = open_library(library_dir).versions("tips")
+    (library_dir / record.object_key).write_bytes(b"not the model")
     with_model(at, iris_model).run()
     at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
-    assert at.error
+    assert "Version 1 of the saved model 'tips' is damaged" in texts(at.error)
     assert at.session_state[_state.MODEL].name == "iris logistic"

@@ -41,7 +41,7 @@ def test_save_shows_the_threshold_step_and_the_library_loads_it_back(at, thresho
     at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
     loaded = at.session_state[_state.MODEL]
-    assert loaded.source == "model library: costly"
+    assert loaded.source == "model library: costly, version 1"
     assert loaded.info.metadata.decision.threshold == threshold
 
 
