@@ -5,7 +5,10 @@ import io
 import joblib
 from app_helpers import by_label, malicious_pickle, no_trouble, texts, with_model
 
+from lib.display import store_metadata
+from lib.library import open_library
 from lib.persistence import dump_model
+from lib.store import ModelStore
 from pages import _state
 
 
@@ -77,18 +80,44 @@ def test_version_warning_for_a_model_from_another_sklearn(at, bare_model_bytes, 
     assert at.session_state[_state.MODEL].info.file_sklearn_version == "1.8.0"
 
 
-def test_load_from_library(at, tips_model):
-    import os
-
-    from lib.store import ModelStore
-
-    ModelStore(os.environ["MODEL_STUDIO_LIBRARY"]).save("shared", dump_model(tips_model.model))
+def test_load_from_library_any_version(at, tips_model, iris_model, library_dir):
+    library = open_library(library_dir)
+    library.save("shared", dump_model(tips_model.model), store_metadata(tips_model.info))
+    library.save("shared", dump_model(iris_model.model), store_metadata(iris_model.info))
     open_load(at)
     at.radio(key=_state.LOAD_SOURCE).set_value("Load from library").run()
     assert by_label(at.selectbox, "Saved model").value == "shared"
+    versions = by_label(at.selectbox, "Version")
+    assert versions.value == 2 and versions.options[0].startswith("version 2 (latest), saved ")
     at.button(key=_state.LOAD_LIBRARY_BUTTON).click().run()
     no_trouble(at)
-    assert at.session_state[_state.MODEL].name == "shared"
+    assert at.session_state[_state.MODEL].info.target == "species"
+
+    by_label(at.selectbox, "Version").set_value(1).run()
+    at.button(key=_state.LOAD_LIBRARY_BUTTON).click().run()
+    no_trouble(at)
+    current = at.session_state[_state.MODEL]
+    assert current.name == "shared" and current.info.target == "tip"
+    assert current.file_bytes == library.read("shared", 1)
+    assert "Loaded version 1 of 'shared'" in texts(at.success)
+
+
+def test_load_from_an_old_library_folder(at, tips_model, library_dir):
+    ModelStore(library_dir).save("old", dump_model(tips_model.model))
+    open_load(at)
+    at.radio(key=_state.LOAD_SOURCE).set_value("Load from library").run()
+    assert by_label(at.selectbox, "Version").value == 1
+    at.button(key=_state.LOAD_LIBRARY_BUTTON).click().run()
+    no_trouble(at)
+    assert at.session_state[_state.MODEL].source == "model library: old, version 1"
+
+
+def test_an_unusable_library_address_is_a_plain_error(at, monkeypatch):
+    monkeypatch.setenv("MODEL_STUDIO_LIBRARY", "ftp://example.org/models")
+    open_load(at)
+    at.radio(key=_state.LOAD_SOURCE).set_value("Load from library").run()
+    no_trouble(at)
+    assert "does not support" in texts(at.error) and "s3://" in texts(at.error)
 
 
 def test_an_uploaded_model_runs_in_a_worker_that_goes_when_it_is_replaced(at, tips_model):

@@ -212,3 +212,44 @@ def test_damaged_library_file_is_refused(at, tips_model, iris_model, library_dir
     no_trouble(at)
     assert "Version 1 of the saved model 'tips' is damaged" in texts(at.error)
     assert at.session_state[_state.MODEL].name == "iris logistic"
+
+
+def test_a_missing_version_file_spoils_only_that_version(at, tips_model, iris_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "m")
+    with_model(at, iris_model).run()
+    save(at, "m")
+    first, _ = open_library(library_dir).versions("m")
+    (library_dir / first.object_key).unlink()
+    choose_version(at, 1)
+    at.button(key=_state.LIBRARY_LOAD).click().run()
+    no_trouble(at)
+    assert "Version 1 of the saved model 'm' is damaged" in texts(at.error)
+    assert "missing" in texts(at.error)
+    assert at.session_state[_state.MODEL].name == "iris logistic"
+    choose_version(at, 2)
+    at.button(key=_state.LIBRARY_LOAD).click().run()
+    no_trouble(at)
+    assert at.session_state[_state.MODEL].source == "model library: m, version 2"
+
+
+def test_an_unreadable_record_is_listed_as_a_problem(at, tips_model, library_dir):
+    open_save(at, tips_model)
+    save(at, "m")
+    save(at, "m")
+    (record,) = [p for p in (library_dir / "records").rglob("00000002.json")]
+    record.write_text("{not json")
+    at.run()
+    no_trouble(at)
+    assert "can't be read" in texts(at.warning) and "00000002.json" in texts(at.warning)
+    assert at.dataframe[-1].value["version"].tolist() == [1]
+
+
+def test_an_unreachable_store_is_a_plain_error(at, tips_model, monkeypatch):
+    monkeypatch.setenv("MODEL_STUDIO_LIBRARY", "s3://no-such-bucket/models")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    open_save(at, tips_model)
+    assert "Could not list the model library at s3://no-such-bucket/models" in texts(at.error)
