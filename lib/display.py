@@ -141,6 +141,16 @@ def version_label(record: VersionRecord, latest_version: int) -> str:
     return f"version {record.version}{latest}, saved {saved_when(record.created_at)}"
 
 
+def workspace_label(workspace_id: str) -> str:
+    """ "workspace 18311bb3": who saved a version, until people sign in.
+
+    Only the first 8 of the id's 32 hex digits: the full id opens that workspace's jobs (it is
+    in its URL), and the library is shown to everyone. 8 digits still let a person tell their
+    own saves (their URL's ``ws=`` starts with them) from others'.
+    """
+    return f"workspace {workspace_id[:8]}"
+
+
 def saved_when(created_at: str) -> str:
     """ "2026-12-07T04:40:12.5+00:00" -> "2026-12-07 04:40:12" (the library keeps UTC)."""
     return created_at[:19].replace("T", " ")

@@ -9,6 +9,7 @@ from lib.display import (
     store_metadata,
     version_history_frame,
     version_label,
+    workspace_label,
 )
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
@@ -45,7 +46,7 @@ if current is not None:
                     name,
                     model_bytes,
                     store_metadata(current.info),
-                    saved_by=f"workspace {_jobs.workspace()}",  # until people sign in
+                    saved_by=workspace_label(_jobs.workspace()),  # until people sign in
                 )
             if outcome.ok:
                 st.success(

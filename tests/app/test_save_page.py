@@ -75,12 +75,14 @@ def test_saving_twice_under_one_name_keeps_both_versions(at, tips_model, iris_mo
     first, second = library.versions("my model")
     assert (first.metadata["target"], second.metadata["target"]) == ("tip", "species")
     workspace = at.session_state[_state.WORKSPACE]
-    assert first.saved_by == second.saved_by == f"workspace {workspace}"
+    # Only a prefix: the whole id opens the workspace, and the library is shown to everyone.
+    assert first.saved_by == second.saved_by == f"workspace {workspace[:8]}"
+    assert workspace not in (library_dir / "records").rglob("*.json").__next__().read_text()
     names = at.dataframe[-2].value
     assert names[["name", "latest version", "versions"]].values.tolist() == [["my model", 2, 2]]
     history = at.dataframe[-1].value
     assert history["version"].tolist() == [2, 1]
-    assert history["saved by"].tolist() == [f"workspace {workspace}"] * 2
+    assert history["saved by"].tolist() == [f"workspace {workspace[:8]}"] * 2
     assert history["data fingerprint"].str.len().tolist() == [12, 12]
     assert by_label(at.selectbox, "Version").value == 2  # the latest by default
 

@@ -13,6 +13,7 @@ from lib.display import (
     store_metadata,
     version_history_frame,
     version_label,
+    workspace_label,
 )
 from lib.library import Library, open_library
 from lib.model_info import describe_model
@@ -112,3 +113,8 @@ def test_version_label_marks_the_latest(library: Library) -> None:
 
 def test_saved_when_drops_fractions_and_zone() -> None:
     assert saved_when("2026-12-07T04:40:12.123456+00:00") == "2026-12-07 04:40:12"
+
+
+def test_workspace_label_keeps_only_a_prefix_of_the_id() -> None:
+    workspace_id = "18311bb352744da5b6a64908a548d55e"
+    assert workspace_label(workspace_id) == "workspace 18311bb3"
