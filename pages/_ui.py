@@ -20,7 +20,7 @@ import streamlit as st
 from lib import self_check
 from lib.display import headline_metric
 from lib.errors import UserError
-from lib.library import Library, open_library
+from lib.library import Library, LibraryProblem, open_library
 from lib.records import CurrentModel, TableData
 from lib.store import default_root
 from lib.worker import ModelStopped, SandboxedRunner
@@ -180,14 +180,32 @@ def library() -> Library:
 
     :raises StoreError: an address the library cannot use (say, an unsupported protocol).
     """
-    address = os.environ.get("MODEL_STUDIO_LIBRARY", "").strip() or str(default_root())
-    return _open_library(address)
+    return _open_library(library_address())
+
+
+def library_address() -> str:
+    """``MODEL_STUDIO_LIBRARY`` (a folder or URL), or the default folder."""
+    return os.environ.get("MODEL_STUDIO_LIBRARY", "").strip() or str(default_root())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _open_library(address: str) -> Library:
     """One ``Library`` per address for the server (an S3 client is costly to set up)."""
     return open_library(address)
+
+
+def library_problems() -> list[LibraryProblem]:
+    """The library's unreadable records, for a warning; re-read at most every 30 s, because
+    finding them reads every record (cheap on a folder, one request each on S3).
+
+    :raises StoreError: the store cannot be reached.
+    """
+    return _library_problems(library_address())
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
+def _library_problems(address: str) -> list[LibraryProblem]:
+    return _open_library(address).problems()
 
 
 def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:

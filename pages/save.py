@@ -90,7 +90,7 @@ st.caption(
 with _ui.guard("reading the model library") as outcome:
     store = _ui.library()
     names = store.names()
-    problems = store.problems()
+    problems = _ui.library_problems()
 if not outcome.ok:
     st.stop()
 if problems:
