@@ -123,9 +123,9 @@ version = st.selectbox(
     format_func=lambda number: version_label(by_version[number], latest),
     key=f"{_state.LIBRARY_VERSION}::{chosen}::{latest}",  # a new name or version: latest again
 )
-download_col, load_col, delete_col, _ = st.columns([1, 1.4, 1.4, 2.2])
+download_col, load_col, delete_col, _ = st.columns([1.5, 1.5, 1.5, 1.5])
 download_col.download_button(
-    "Download",
+    "Download this version",
     data=lambda name=chosen, number=version: store.read(name, number),
     file_name=f"{file_stem(chosen)} v{version}.joblib",
     mime="application/octet-stream",

@@ -1,0 +1,62 @@
+"""The versioned library in headless Chromium: save twice under one name, see both versions,
+download and load version 1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import plotly.express as px
+import pytest
+
+from lib.library import open_library
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, LONG, WAIT, running_app, settle
+
+pytestmark = pytest.mark.e2e
+if not os.environ.get("CI") and not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from tests.e2e.steps import download, go_to, open_session, upload  # noqa: E402
+
+
+def test_save_twice_then_download_and_load_version_1(tmp_path: Path):
+    tips = px.data.tips()
+    table = tmp_path / "tips.csv"
+    tips[[c for c in tips.columns if c != "tip"] + ["tip"]].to_csv(table, index=False)
+    library_dir = tmp_path / "library"
+    with running_app(library_dir, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = open_session(browser, url)
+        upload(page, table)
+        expect(page.get_by_text("Using tips.csv")).to_be_visible(timeout=WAIT)
+        page.get_by_role("button", name="Train model").click()
+        expect(page.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
+        settle(page)
+
+        go_to(page, "Save & download")
+        name = page.get_by_label("Model name")
+        name.fill("tips")
+        name.press("Enter")
+        settle(page)
+        for version in (1, 2):
+            page.get_by_role("button", name="Save to library").click()
+            expect(page.get_by_text(f"Saved 'tips' as version {version}.")).to_be_visible(
+                timeout=WAIT
+            )
+            settle(page)
+        expect(page.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
+
+        page.get_by_test_id("stSelectbox").filter(has_text="Version").click()
+        page.keyboard.press("ArrowDown")  # from version 2 (latest) to version 1
+        page.keyboard.press("Enter")
+        settle(page)
+        saved = download(page, "Download this version", tmp_path / "v1.joblib").read_bytes()
+        assert saved == open_library(library_dir).read("tips", 1)
+
+        page.get_by_role("button", name="Load as current model").click()
+        expect(page.get_by_text("Loaded version 1 of 'tips'")).to_be_visible(timeout=LONG)
+        expect(page.get_by_text("model library: tips, version 1")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
+        browser.close()
