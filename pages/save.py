@@ -123,7 +123,7 @@ version = st.selectbox(
     format_func=lambda number: version_label(by_version[number], latest),
     key=f"{_state.LIBRARY_VERSION}::{chosen}::{latest}",  # a new name or version: latest again
 )
-download_col, load_col, delete_col, _ = st.columns([1.5, 1.5, 1.5, 1.5])
+download_col, load_col, delete_col, delete_name_col = st.columns([1.3, 1.3, 1.3, 1.7])
 download_col.download_button(
     "Download this version",
     data=lambda name=chosen, number=version: store.read(name, number),
@@ -143,7 +143,7 @@ if load_col.button("Load as current model", key=_state.LIBRARY_LOAD, icon=":mate
         st.rerun()
 if delete_col.button("Delete this version…", key=_state.LIBRARY_DELETE, icon=":material/delete:"):
     st.session_state[_state.CONFIRM_DELETE] = (chosen, version)
-if st.button(
+if delete_name_col.button(
     f"Delete all versions of '{chosen}'…",
     key=_state.LIBRARY_DELETE_NAME,
     icon=":material/delete_forever:",
