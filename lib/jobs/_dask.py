@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -34,6 +35,8 @@ from . import _versions
 from ._record import RUNNING, JobRecord
 from ._store import JobStore, new_id
 from ._work import (
+    PROFILES,
+    TABLE,
     Files,
     Throttled,
     done,
@@ -47,11 +50,14 @@ from ._work import (
     write_inputs,
 )
 
+log = logging.getLogger(__name__)
 ERROR = "error.txt"  # a job that failed for its own reasons returns only this file
 CONNECT_TIMEOUT_S = 10
 # A task that raises (a cluster fault: its inner tasks' data lost) is run again this often.
 # A job's own failures (a bad column, a model that cannot fit) are returned, not raised.
 TASK_RETRIES = 1
+# A job whose table was lost with its workers is sent again (from its folder) this often.
+TABLE_RESENDS = 2
 
 
 class ClusterUnusable(Exception):
@@ -79,6 +85,7 @@ class DaskExecutor:
         self._futures: dict[str, distributed.Future] = {}  # job id -> its task
         self._tables: dict[str, distributed.Future] = {}  # job id -> its scattered table
         self._cancelling: set[str] = set()
+        self._resent: dict[str, int] = {}  # job id -> times its table was sent again
         self._checked: frozenset[str] = frozenset()  # workers whose versions matched
         self._topic = f"model-studio-progress-{new_id()}"
         try:
@@ -105,8 +112,21 @@ class DaskExecutor:
                profiles: list | None = None) -> None:  # fmt: skip
         """Send ``record``'s job on ``table`` (n_rows x n_columns) with its column profiles to
         the cluster; a refusal or an unreachable cluster fails the job, in plain words."""
-        profiles_json = json.dumps([p.to_json() for p in profiles]) if profiles else None
         write_inputs(self.store.folder(record), table, profiles)
+        if not self._send(record, table, profiles):
+            return
+        limit = float(record.params.get("time_limit_s") or 0)
+        if limit:  # a single fit running far past the job's budget: stopped from here
+            timer = threading.Timer(limit, self._stop_over_time, args=(record, limit))
+            timer.daemon = True
+            timer.start()
+
+    def _send(self, record: JobRecord, table: pd.DataFrame, profiles: list | None,
+              attempt: int = 0) -> bool:  # fmt: skip
+        """Scatter ``table`` and submit the job's task (sent ``attempt`` times before); False
+        when the job failed instead."""
+        key = f"model-studio-job-{record.id}" + (f"-again-{attempt}" if attempt else "")
+        profiles_json = json.dumps([p.to_json() for p in profiles]) if profiles else None
         try:
             self._check_workers()
             data = self._client.scatter(table.reset_index(drop=True), hash=False)
@@ -114,23 +134,42 @@ class DaskExecutor:
                 self._client.replicate([data], n=2)
             future = self._client.submit(
                 _run_on_worker, data, profiles_json, record.kind, record.params, self._topic,
-                record.workspace, record.id, key=f"model-studio-job-{record.id}", pure=False,
-                retries=TASK_RETRIES,
+                record.workspace, record.id, key=key, pure=False, retries=TASK_RETRIES,
             )  # fmt: skip
         except ClusterUnusable as refusal:
             self._finish(record, error=str(refusal))
-            return
+            return False
         except (OSError, TimeoutError, concurrent.futures.CancelledError):
             self._finish(record, error=self._stopped_answering("was sent"))
-            return
+            return False
         with self._lock:
             self._futures[record.id], self._tables[record.id] = future, data
         future.add_done_callback(lambda f: self._on_done(record, f))
-        limit = float(record.params.get("time_limit_s") or 0)
-        if limit:  # a single fit running far past the job's budget: stopped from here
-            timer = threading.Timer(limit, self._stop_over_time, args=(record, limit))
-            timer.daemon = True
-            timer.start()
+        return True
+
+    def _send_again(self, record: JobRecord) -> bool:
+        """Scatter the job's table again from its folder and resubmit it, at most
+        ``TABLE_RESENDS`` times; False when that is used up or the table is gone.
+
+        ``replicate`` keeps a second copy of the table only until the scheduler's active
+        memory manager (on by default) drops the replica it finds unneeded, so a worker lost
+        mid-job can take the only copy with it (distributed#6578).
+        """
+        with self._lock:
+            sent = self._resent.get(record.id, 0)
+            if sent >= TABLE_RESENDS:
+                return False
+            self._resent[record.id] = sent + 1
+        folder = self.store.folder(record)
+        try:
+            table = pd.read_feather(folder / TABLE)
+            path = folder / PROFILES
+            profiles = read_profiles(path.read_text()) if path.exists() else None
+        except (OSError, ValueError):
+            return False
+        log.info("job %s lost its table with a worker; sending it again", record.id)
+        self._send(record, table, profiles, attempt=sent + 1)  # a failed send ends the job
+        return True
 
     def _stop_over_time(self, record: JobRecord, limit: float) -> None:
         with self._lock:
@@ -218,6 +257,8 @@ class DaskExecutor:
             return
         except concurrent.futures.CancelledError as error:
             lost_scheduler = "connection-lost" in str(error) or not self.answering()
+            if not lost_scheduler and self._send_again(record):
+                return
             self._finish(record, error=self._stopped_answering("ran") if lost_scheduler else (
                 "The Dask cluster dropped this job: the workers holding its table were lost. "
                 "Start it again."

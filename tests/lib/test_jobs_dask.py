@@ -213,6 +213,23 @@ def test_a_worker_killed_mid_job_has_the_job_run_again_on_another(executor, stor
     _wait_until(lambda: len(client.nthreads()) == 2, "the nanny to restart the worker")
 
 
+def test_a_job_whose_table_went_with_every_worker_is_sent_again(executor, store, client):
+    """The scheduler's memory manager may drop the table's second copy at any time, so a lost
+    worker can take the only one: the job then scatters the table again from its folder."""
+    record = _slow_job(store)
+    executor.submit(record, _slow_table())
+    _wait(store, record, jobs.RUNNING)
+    _wait_until(lambda: _executing_worker(client, record), "the job's worker")
+    for pid in client.run(os.getpid).values():  # every copy of the table goes
+        os.kill(pid, signal.SIGKILL)
+
+    done = _wait(store, record)
+    assert done.status == jobs.DONE, done.error
+    result = jobs.training_result(store, done)
+    assert all(len(scores) == 3 for scores in result.cv_scores.values())
+    _wait_until(lambda: len(client.nthreads()) == 2, "the nannies to restart the workers")
+
+
 @pytest.mark.parametrize(("name", "fake"), [("scikit-learn", "0.0.1"), (LIB, "0123456789abcdef")])
 def test_a_worker_with_other_versions_is_refused_naming_the_package(
     cluster, client, store, monkeypatch, name, fake
