@@ -119,6 +119,23 @@ def validate_name(name: str) -> str:
     return cleaned
 
 
+def checked_save(name: str, model_bytes: Any, metadata: Any) -> tuple[str, bytes]:
+    """What a save is given, checked: the name as stored (``validate_name``) and the bytes.
+
+    :raises StoreError: bad name or empty model.
+    :raises TypeError: ``model_bytes`` not bytes-like, ``metadata`` neither a dict nor None.
+    """
+    name = validate_name(name)
+    if not isinstance(model_bytes, bytes | bytearray | memoryview):
+        raise TypeError(f"model_bytes must be bytes, not {type(model_bytes).__name__}")
+    data = bytes(model_bytes)
+    if not data:
+        raise StoreError("There is no model to save (it is empty). Train a model first.")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+    return name, data
+
+
 def _now() -> str:
     """Return the current time as ISO-8601 UTC with microseconds (tests may patch this)."""
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
@@ -170,7 +187,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_temp(directory: Path, data: bytes) -> Path:
+def write_temp(directory: Path, data: bytes) -> Path:
     """Write ``data`` to a new hidden temp file in ``directory``, fsync it, return its path."""
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=directory)
     try:
@@ -304,14 +321,7 @@ class ModelStore:
         :raises StoreError: bad name, name taken (without overwrite), empty model, disk error.
         :raises TypeError: ``model_bytes`` not bytes-like or metadata not plain data.
         """
-        name = validate_name(name)
-        if not isinstance(model_bytes, bytes | bytearray | memoryview):
-            raise TypeError(f"model_bytes must be bytes, not {type(model_bytes).__name__}")
-        data = bytes(model_bytes)
-        if not data:
-            raise StoreError("There is no model to save (it is empty). Train a model first.")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+        name, data = checked_save(name, model_bytes, metadata)
         plain_meta = _plain(metadata or {})
 
         entry = LibraryEntry(
@@ -361,9 +371,9 @@ class ModelStore:
         temps: list[Path] = []
         placed_model = False
         try:
-            model_tmp = _write_temp(self.root, data)
+            model_tmp = write_temp(self.root, data)
             temps.append(model_tmp)
-            sidecar_tmp = _write_temp(self.root, sidecar)
+            sidecar_tmp = write_temp(self.root, sidecar)
             temps.append(sidecar_tmp)
             os.replace(model_tmp, model_path)
             temps.remove(model_tmp)

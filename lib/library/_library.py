@@ -39,7 +39,7 @@ from lib.library._records import (
 )
 from lib.library._storage import Storage, open_storage
 from lib.store import _plain as plain_data  # the old library's JSON-safe conversion
-from lib.store import validate_name
+from lib.store import checked_save, validate_name
 
 log = logging.getLogger(__name__)
 
@@ -277,14 +277,7 @@ class Library:
         :raises StoreError: bad name, empty model, record too large, store failure.
         :raises TypeError: ``model_bytes`` not bytes-like or metadata not plain data.
         """
-        name = validate_name(name)
-        if not isinstance(model_bytes, bytes | bytearray | memoryview):
-            raise TypeError(f"model_bytes must be bytes, not {type(model_bytes).__name__}")
-        data = bytes(model_bytes)
-        if not data:
-            raise StoreError("There is no model to save (it is empty). Train a model first.")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}")
+        name, data = checked_save(name, model_bytes, metadata)
         saved_by = _check_saved_by(saved_by)
         sha = hashlib.sha256(data).hexdigest()
         base = VersionRecord(
