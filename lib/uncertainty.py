@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -76,37 +77,59 @@ def metric_intervals(
         classes among the actual values. The same ``seed`` gives the same intervals.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    n = len(y_true)
-    if n < MIN_ROWS:
+    if len(y_true) < MIN_ROWS:
         return {}
     point = score(task, y_true, y_pred, proba, classes) if point is None else point
-    rng = np.random.default_rng(seed)
-    if task == CLASSIFICATION:
-        labels = _labels(y_true, y_pred, classes)
-        true_codes = pd.Categorical(y_true, categories=labels).codes.astype(np.int64)
-        if len(np.unique(true_codes)) < 2:
-            return {}
-        idx = _stratified_draws(true_codes, n_boot, rng)
-        pred_codes = pd.Categorical(y_pred, categories=labels).codes.astype(np.int64)
-        k = len(labels)
-        draws = _in_chunks(
-            idx, lambda rows: _classification_draws(rows, true_codes, pred_codes, proba, k)
-        )
-    else:
-        idx = _draws(n, n_boot, rng)
-        truth, predicted = y_true.astype(float), y_pred.astype(float)
-        draws = _in_chunks(idx, lambda rows: regression_columns(truth[rows].T, predicted[rows].T))
-    shrink = math.sqrt(idx.shape[1] / n)  # 1 unless resampled m out of n
-    tail = 100 * (1 - level) / 2
-    intervals: Intervals = {}
-    for name, values in draws.items():
-        centre = point.get(name)
-        finite = values[np.isfinite(values)]
-        if centre is None or not math.isfinite(centre) or finite.size < 0.9 * len(values):
-            continue
-        low, high = np.percentile(finite, [tail, 100 - tail])
-        intervals[name] = (centre + shrink * (low - centre), centre + shrink * (high - centre))
-    return {name: (float(low), float(high)) for name, (low, high) in intervals.items()}
+    resamples = _Resamples.draw(task, y_true, [y_pred], classes, n_boot, seed)
+    if resamples is None:
+        return {}
+    return _percentiles(resamples.figures(y_pred, proba), point, resamples.shrink, level)
+
+
+def difference_intervals(
+    task: str,
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    proba_a: np.ndarray | None = None,
+    proba_b: np.ndarray | None = None,
+    classes: Sequence[Any] | np.ndarray | None = None,
+    *,
+    level: float = LEVEL,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> tuple[dict[str, float], Intervals]:
+    """Two models' predictions on the same rows: each figure's difference b − a and its
+    paired percentile bootstrap interval (both scored on the same resamples of the rows).
+
+    Parameters
+    ----------
+    y_true, pred_a, pred_b : array of shape (n_samples,)
+    proba_a, proba_b : array of shape (n_samples, n_classes), optional
+        Used only when both are given (the probability figures need both).
+
+    Returns
+    -------
+    (dict of str to float, dict of str to (float, float))
+        The differences of every figure both have, and the intervals (as ``metric_intervals``:
+        none with fewer than ``MIN_ROWS`` rows). An interval that excludes 0 says the
+        difference is unlikely to be chance on rows like these.
+    """
+    y_true, pred_a, pred_b = np.asarray(y_true), np.asarray(pred_a), np.asarray(pred_b)
+    if proba_a is None or proba_b is None:
+        proba_a = proba_b = None
+    scores_a = score(task, y_true, pred_a, proba_a, classes)
+    scores_b = score(task, y_true, pred_b, proba_b, classes)
+    point = {name: scores_b[name] - scores_a[name] for name in scores_a if name in scores_b}
+    if len(y_true) < MIN_ROWS:
+        return point, {}
+    resamples = _Resamples.draw(task, y_true, [pred_a, pred_b], classes, n_boot, seed)
+    if resamples is None:
+        return point, {}
+    draws_a = resamples.figures(pred_a, proba_a)
+    draws_b = resamples.figures(pred_b, proba_b)
+    differences = {name: draws_b[name] - draws_a[name] for name in draws_a if name in draws_b}
+    return point, _percentiles(differences, point, resamples.shrink, level)
 
 
 def cv_interval(scores: Sequence[float], level: float = LEVEL) -> tuple[float, float] | None:
@@ -135,6 +158,77 @@ def cv_intervals(cv_scores: dict[str, list[float]], level: float = LEVEL) -> Int
 
 
 # --- internals --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Resamples:
+    """Bootstrap resamples of some rows: ``idx`` (n_boot, m) row positions; ``shrink`` =
+    sqrt(m / n) (1 unless resampled m out of n); for classification the class order and the
+    actual values as codes."""
+
+    task: str
+    idx: np.ndarray
+    shrink: float
+    truth: np.ndarray  # float actual values (regression) or class codes (classification)
+    labels: list[Any]
+
+    @classmethod
+    def draw(
+        cls,
+        task: str,
+        y_true: np.ndarray,
+        predictions: list[np.ndarray],
+        classes: Sequence[Any] | np.ndarray | None,
+        n_boot: int,
+        seed: int,
+    ) -> _Resamples | None:
+        """Resamples of the rows of ``y_true`` (within each class for classification), or
+        None when a classification's actual values hold fewer than two classes."""
+        rng = np.random.default_rng(seed)
+        n = len(y_true)
+        if task != CLASSIFICATION:
+            idx = _draws(n, n_boot, rng)
+            return cls(task, idx, math.sqrt(idx.shape[1] / n), y_true.astype(float), [])
+        labels = _labels(y_true, np.concatenate(predictions), classes)
+        true_codes = pd.Categorical(y_true, categories=labels).codes.astype(np.int64)
+        if len(np.unique(true_codes)) < 2:
+            return None
+        idx = _stratified_draws(true_codes, n_boot, rng)
+        return cls(task, idx, math.sqrt(idx.shape[1] / n), true_codes, labels)
+
+    def figures(self, y_pred: np.ndarray, proba: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Every figure of ``lib.metrics.score`` on each resample: metric -> (n_boot,)."""
+        if self.task != CLASSIFICATION:
+            predicted = np.asarray(y_pred).astype(float)
+            return _in_chunks(
+                self.idx,
+                lambda rows: regression_columns(self.truth[rows].T, predicted[rows].T),
+            )
+        pred_codes = pd.Categorical(y_pred, categories=self.labels).codes.astype(np.int64)
+        k = len(self.labels)
+        return _in_chunks(
+            self.idx, lambda rows: _classification_draws(rows, self.truth, pred_codes, proba, k)
+        )
+
+
+def _percentiles(
+    draws: dict[str, np.ndarray], point: dict[str, float], shrink: float, level: float
+) -> Intervals:
+    """The middle ``level`` of each metric's resampled values, around ``point`` scaled by
+    ``shrink``; metrics with under 90 % finite resamples or no finite point are left out."""
+    tail = 100 * (1 - level) / 2
+    intervals: Intervals = {}
+    for name, values in draws.items():
+        centre = point.get(name)
+        finite = values[np.isfinite(values)]
+        if centre is None or not math.isfinite(centre) or finite.size < 0.9 * len(values):
+            continue
+        low, high = np.percentile(finite, [tail, 100 - tail])
+        intervals[name] = (
+            float(centre + shrink * (low - centre)),
+            float(centre + shrink * (high - centre)),
+        )
+    return intervals
 
 
 def _labels(

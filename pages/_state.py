@@ -11,6 +11,7 @@ Pages and tests name keys through this module only. What a session holds:
 - why the last model was unloaded (``UNLOADED``), when its worker stopped;
 - its workspace id (``WORKSPACE``, also in the URL) and the finished jobs it took in
   (``SEEN_JOBS``; ``pages._jobs``);
+- two library versions opened to compare, with their scores (``COMPARE``);
 - small page memories: a flash message, the leaderboard, the last search (``TUNING``), a
   pending delete, the page asked for before the app frame ran.
 Widget keys that must be the same in a page and its tests are here too.
@@ -47,6 +48,7 @@ FLASH = "_flash"
 UNLOADED = "_unloaded"
 APP_FRAME = "_app_frame"
 WANTED_PAGE = "_wanted_page"
+COMPARE = "_compare"  # two library versions opened to score side by side
 
 # --- widgets whose keys tests drive -----------------------------------------------------------
 TRAIN_SOURCE = "train_source"
@@ -75,6 +77,10 @@ LIBRARY_DELETE_NAME = "library_delete_name"
 LOAD_LIBRARY_VERSION = "load_library_version"
 CONFIRM_DELETE_YES = "confirm_delete_yes"
 CONFIRM_DELETE_NO = "confirm_delete_no"
+COMPARE_FIRST = "compare_first"
+COMPARE_SECOND = "compare_second"
+COMPARE_TABLE = "compare_table"
+COMPARE_SCORE = "compare_score"
 PREDICT_MODE = "predict_mode"
 PREDICT_UPLOAD = "predict_upload"
 ACTUALS_COLUMN = "actuals_column"

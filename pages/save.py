@@ -14,6 +14,7 @@ from lib.display import (
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
 from pages import _jobs, _state, _ui
+from pages._compare_versions import compare_versions
 from pages._model_view import compression_choice, current_model_section
 
 _ui.require_app_frame(__file__)
@@ -172,3 +173,5 @@ if pending in {(chosen, version), (chosen, None)}:
     if no_col.button("Cancel", key=_state.CONFIRM_DELETE_NO):
         st.session_state.pop(_state.CONFIRM_DELETE, None)
         st.rerun()
+
+compare_versions(store, chosen, records)

@@ -7,8 +7,8 @@ quick to send and draw. Scatter traces of rows carry ``customdata`` = the row po
 caller's frame, so a selection maps back to rows.
 
 One module per kind of figure: ``regression``, ``classification``, ``explanation``,
-``slices``, ``tuning``, ``threshold``; what they share is in ``_base``. Every builder is
-importable from ``lib.plots``.
+``slices``, ``tuning``, ``threshold``, ``compare``; what they share is in ``_base``. Every
+builder is importable from ``lib.plots``.
 """
 
 from lib.plots._base import (
@@ -32,6 +32,7 @@ from lib.plots.classification import (
     roc_curves,
     threshold_curve,
 )
+from lib.plots.compare import class_agreement, predictions_against_predictions
 from lib.plots.explanation import (
     drift_overlay,
     importance_bars,
@@ -61,6 +62,7 @@ __all__ = [
     "THRESHOLDS",
     "TOP_CATEGORIES",
     "calibration",
+    "class_agreement",
     "confusion_matrix",
     "cv_spread",
     "decision_threshold_curve",
@@ -72,6 +74,7 @@ __all__ = [
     "precision_recall_curves",
     "predicted_vs_actual",
     "prediction_distribution",
+    "predictions_against_predictions",
     "probability_distributions",
     "residual_distribution",
     "residuals_vs_predicted",
