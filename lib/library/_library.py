@@ -351,8 +351,7 @@ class Library:
         try:
             self.storage.modified(record.object_key)
         except FileNotFoundError:
-            log.warning("Bytes of %r v%d were collected meanwhile; putting them again",
-                        record.name, record.version)  # fmt: skip
+            log.warning("Bytes of %s were collected meanwhile; putting them again", record)
             self.storage.put(record.object_key, data)
 
     def _next_version(self, name: str) -> int:
