@@ -9,6 +9,9 @@ The library needs exactly these operations, addressed by ``/``-separated keys un
   ``os.link``, which fails with EEXIST and never shows a half-written file; S3: ``PutObject`` with
   ``If-None-Match: *``, answered 412 PreconditionFailed when the key exists).
 * :meth:`Storage.read`, :meth:`Storage.read_many`, :meth:`Storage.list`, :meth:`Storage.delete`.
+* :meth:`Storage.modified` and :meth:`Storage.list_modified` - when an object was last written
+  (local: the file's mtime; S3: ``LastModified``), for the library's grace period before it
+  deletes bytes no version refers to.
 
 Guarantees relied on (judge another fsspec protocol by these): whole-object atomic put, atomic
 conditional create, read-after-write and list-after-write consistency (a created key is listed
