@@ -29,5 +29,9 @@ class StoreError(UserError):
     """The model library refused an operation (bad name, existing entry, damaged entry)."""
 
 
+class DamagedModelError(StoreError):
+    """A saved version's model bytes are missing or no longer match their SHA-256."""
+
+
 class PredictionError(UserError):
     """The rows do not fit what the model expects."""

@@ -176,7 +176,7 @@ def _plain(value: Any, where: str = "metadata") -> Any:
     )
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Flush the directory entry so a rename survives a power cut (POSIX only)."""
     if os.name != "posix":  # pragma: no cover - Windows can't open a directory
         return
@@ -381,7 +381,7 @@ class ModelStore:
             os.replace(sidecar_tmp, sidecar_path)
             temps.remove(sidecar_tmp)
             placed_model = False
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         finally:
             for tmp in temps:
                 with contextlib.suppress(OSError):
@@ -472,7 +472,7 @@ class ModelStore:
                 sidecar_path.unlink()
                 with contextlib.suppress(FileNotFoundError):
                     model_path.unlink()
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
         except OSError as error:
             log.exception("Could not delete model %r from %s", name, self.root)
             raise StoreError(

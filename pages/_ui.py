@@ -19,7 +19,7 @@ import streamlit as st
 
 from lib import self_check
 from lib.display import headline_metric
-from lib.errors import UserError
+from lib.errors import DamagedModelError, UserError
 from lib.library import Library, LibraryProblem, open_library
 from lib.records import CurrentModel, TableData
 from lib.store import default_root
@@ -206,6 +206,25 @@ def library_problems() -> list[LibraryProblem]:
 @st.cache_data(ttl=30, show_spinner=False, max_entries=8)
 def _library_problems(address: str) -> list[LibraryProblem]:
     return _open_library(address).problems()
+
+
+def version_damage(name: str, version: int, sha256: str) -> str | None:
+    """Why ``version`` of ``name`` can't be read (bytes missing or not matching their SHA-256),
+    or None when it reads. Reads the whole model but keeps only this answer, for a minute per
+    version (``sha256`` tells a reused number apart), so reruns do not read it again.
+
+    :raises StoreError: no such version now, or the store cannot be reached (not cached).
+    """
+    return _version_damage(library_address(), name, version, sha256)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def _version_damage(address: str, name: str, version: int, sha256: str) -> str | None:
+    try:
+        _open_library(address).read(name, version)
+    except DamagedModelError as error:
+        return str(error)
+    return None
 
 
 def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:

@@ -124,17 +124,26 @@ version = st.selectbox(
     format_func=lambda number: version_label(by_version[number], latest),
     key=f"{_state.LIBRARY_VERSION}::{chosen}::{latest}",  # a new name or version: latest again
 )
+damage = None  # checked when chosen (cached): a damaged version offers only its delete
+with _ui.guard("checking the chosen version") as checked:
+    damage = _ui.version_damage(chosen, version, by_version[version].sha256)
+if damage is not None:
+    st.error(damage, icon=":material/broken_image:")
+readable = checked.ok and damage is None
 download_col, load_col, delete_col, delete_name_col = st.columns([1.3, 1.3, 1.3, 1.7])
-download_col.download_button(
-    "Download this version",
-    data=lambda name=chosen, number=version: store.read(name, number),
-    file_name=f"{file_stem(chosen)} v{version}.joblib",
-    mime="application/octet-stream",
-    on_click="ignore",
-    key=_state.LIBRARY_DOWNLOAD,
-    icon=":material/download:",
-)
-if load_col.button("Load as current model", key=_state.LIBRARY_LOAD, icon=":material/upload_file:"):
+if readable:
+    download_col.download_button(
+        "Download this version",
+        data=lambda name=chosen, number=version: store.read(name, number),
+        file_name=f"{file_stem(chosen)} v{version}.joblib",
+        mime="application/octet-stream",
+        on_click="ignore",
+        key=_state.LIBRARY_DOWNLOAD,
+        icon=":material/download:",
+    )
+if readable and load_col.button(
+    "Load as current model", key=_state.LIBRARY_LOAD, icon=":material/upload_file:"
+):
     with _ui.guard("loading the saved model") as outcome:
         _ui.load_from_library(chosen, version)
     if outcome.ok:

@@ -6,9 +6,19 @@ complete bytes, and two servers saving one name at the same moment get two versi
 the one whose create fails takes the next number and tries again. No lock is held anywhere.
 
 A deleted version leaves a small ``.deleted`` marker so its number is never reused while the
-name exists; the bytes are removed once no other version refers to them. Known limit: a delete
-racing a save of byte-identical model bytes can remove bytes the new version needs; the read
-then says the version is damaged (nothing else is hidden).
+name exists. Identical bytes are stored once and shared by every version that has them.
+
+Bytes are collected, not deleted with their version: after each delete, every object that no
+record refers to **and** that was last written more than ``grace`` ago (10 minutes by default)
+is removed. A save always re-puts its bytes (refreshing their modification time) before
+creating its record, so a delete racing a save of byte-identical bytes leaves them alone, and
+bytes left by a save that stopped before its record (an orphan) go at the first delete after
+the grace period. So a deleted version's bytes stay in the store up to the grace period, then
+go at the next delete of any version. Known limit: a save that takes longer than the grace
+period between its put and its record, or whose put, record and check all fall between a
+delete's last look at the object and its removal (milliseconds), can still lose its bytes; the
+save re-checks them after creating its record and puts them again if they are gone, and a read
+in between says the version is damaged (nothing else is hidden).
 """
 
 from __future__ import annotations
@@ -17,16 +27,19 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lib.errors import StoreError
+from lib.errors import DamagedModelError, StoreError
 from lib.library import _legacy
 from lib.library._records import (
     DELETED_SUFFIX,
     MAX_RECORD_BYTES,
     MAX_SAVED_BY_CHARS,
+    OBJECTS,
     RECORDS,
     NameSummary,
     VersionRecord,
@@ -46,6 +59,10 @@ log = logging.getLogger(__name__)
 # Each failed create means another server saved that name meanwhile; this many in a row means
 # something is wrong (or extraordinarily busy) and the person should try again.
 MAX_SAVE_ATTEMPTS = 100
+# Unreferenced bytes younger than this are kept: a save may have put them and not yet created
+# its record. Far longer than a save takes.
+GRACE = 600.0
+_SHA = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -70,10 +87,14 @@ def _now() -> str:
 
 
 class Library:
-    """Named, versioned models in a :class:`Storage` (local folder or S3)."""
+    """Named, versioned models in a :class:`Storage` (local folder or S3).
 
-    def __init__(self, storage: Storage) -> None:
+    ``grace``: seconds an unreferenced object is kept after it was last written (see above).
+    """
+
+    def __init__(self, storage: Storage, grace: float = GRACE) -> None:
         self.storage = storage
+        self.grace = grace
 
     def __repr__(self) -> str:
         return f"Library({self.storage!r})"
@@ -240,23 +261,38 @@ class Library:
 
         :raises StoreError: no such name or version, or its bytes are missing or damaged.
         """
+        name = validate_name(name)
         record = self.record(name, version)
-        where = f"Version {record.version} of the saved model '{record.name}'"
         try:
             data = self.storage.read(record.object_key)
         except FileNotFoundError:
             log.warning("Model bytes %s missing from %s", record.object_key, self.storage)
-            raise StoreError(
-                f"{where} is damaged: its model file is missing from the library. Delete this "
-                "version and save the model again."
-            ) from None
+            raise self._damaged(record, "its model file is missing from the library") from None
         if len(data) != record.size_bytes or hashlib.sha256(data).hexdigest() != record.sha256:
             log.warning("Checksum mismatch for %s in %s", record.object_key, self.storage)
-            raise StoreError(
-                f"{where} is damaged: its contents no longer match its checksum. Delete this "
-                "version and save the model again."
-            )
+            raise self._damaged(record, "its contents no longer match its checksum")
         return data
+
+    def _damaged(self, record: VersionRecord, reason: str) -> DamagedModelError:
+        """The message for a damaged ``record``, naming the versions of its name that share
+        its bytes (stored once, so they are damaged too) and what to delete."""
+        sharing = [
+            r.version
+            for r in self.versions(record.name)
+            if r.object_key == record.object_key and r.version != record.version
+        ]
+        where = f"Version {record.version} of the saved model '{record.name}'"
+        if not sharing:
+            advice = "Delete this version and save the model again."
+        else:
+            both = sorted([record.version, *sharing])
+            verb = "share this file and are" if len(sharing) > 1 else "shares this file and is"
+            advice = (
+                f"{'Versions' if len(sharing) > 1 else 'Version'} {_numbers(sharing)} {verb} "
+                f"damaged too (identical models are stored once): delete versions "
+                f"{_numbers(both)}, then save the model again."
+            )
+        return DamagedModelError(f"{where} is damaged: {reason}. {advice}")
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -301,6 +337,7 @@ class Library:
         for _ in range(MAX_SAVE_ATTEMPTS):
             record = replace(base, version=version)
             if self.storage.create(record_key(name, version), encode_record(record)):
+                self._ensure_bytes(record, data)
                 return record
             log.info("Version %d of %r was just taken by another save; trying next", version, name)
             version = max(version + 1, self._next_version(name))
@@ -308,6 +345,14 @@ class Library:
             f"Could not save '{name}': other saves of that name kept taking the next version "
             f"number ({MAX_SAVE_ATTEMPTS} tries). Wait a moment and save again."
         )
+
+    def _ensure_bytes(self, record: VersionRecord, data: bytes) -> None:
+        """Put the bytes again if a delete collected them between our put and our record."""
+        try:
+            self.storage.modified(record.object_key)
+        except FileNotFoundError:
+            log.warning("Bytes of %s were collected meanwhile; putting them again", record)
+            self.storage.put(record.object_key, data)
 
     def _next_version(self, name: str) -> int:
         """One more than the highest version number of ``name`` ever given (deleted and
@@ -333,12 +378,13 @@ class Library:
             # Same order as the old library: sidecar first, so it leaves the list at once.
             self.storage.delete(_legacy.sidecar_key(record.name))
             self.storage.delete(record.object_key)
+            self._collect()
             return
         # The marker first: the number stays taken even if deleting the record fails.
         marker = json.dumps({"deleted_at": _now()}).encode("utf-8")
         self.storage.put(record_key(record.name, record.version, DELETED_SUFFIX), marker)
         self.storage.delete(record_key(record.name, record.version))
-        self._delete_unreferenced([record])
+        self._collect()
 
     def delete_name(self, name: str) -> None:
         """Remove ``name`` with all its versions (a save racing this one survives as a version).
@@ -361,19 +407,48 @@ class Library:
                 self.storage.delete(record.object_key)
         for key in keys:
             self.storage.delete(key)
-        deleted = set(keys)
-        self._delete_unreferenced(
-            [r for r in records if not r.legacy and record_key(r.name, r.version) in deleted]
-        )
+        self._collect()
 
-    def _delete_unreferenced(self, removed: list[VersionRecord]) -> None:
-        """Delete the bytes of ``removed`` versions that no remaining version refers to."""
-        if not removed:
+    def _collect(self) -> None:
+        """Delete every object no record refers to that was last written over ``grace`` ago:
+        the bytes of deleted versions and those left by saves that stopped before their record.
+        """
+        referenced = self._referenced()
+        if referenced is None:
             return
-        by_key, _ = self._scan(RECORDS)
-        in_use = {r.sha256 for records in by_key.values() for r in records}
-        for sha in {r.sha256 for r in removed} - in_use:
-            self.storage.delete(object_key(sha))
+        # Listed after the records: a save creating its record now has put its bytes already,
+        # so they show a fresh time here.
+        for key, written in self.storage.list_modified(OBJECTS).items():
+            sha = key.rsplit("/", 1)[-1]
+            if key in referenced or not _SHA.fullmatch(sha) or key != object_key(sha):
+                continue  # in use, or not ours
+            if self.grace > 0:
+                try:  # looked at again just before deleting: a save may have put it since
+                    written = self.storage.modified(key)
+                except FileNotFoundError:
+                    continue
+                if time.time() - written < self.grace:
+                    continue
+            log.info("Deleting unreferenced model bytes %s from %s", key, self.storage)
+            self.storage.delete(key)
+
+    def _referenced(self) -> set[str] | None:
+        """The object keys the stored records refer to; None when a record can't be read now
+        (then nothing may be collected: it could refer to anything)."""
+        listing = self._list(RECORDS)
+        keys = [key for versions in listing.live.values() for key in versions.values()]
+        referenced: set[str] = set()
+        for key, data in self.storage.read_many(keys).items():
+            if isinstance(data, FileNotFoundError):
+                continue  # deleted since the listing
+            if isinstance(data, Exception):
+                log.warning("Not collecting unreferenced bytes: can't read %s: %s", key, data)
+                return None
+            try:
+                referenced.add(decode_record(key, data).object_key)
+            except (ValueError, UnicodeDecodeError, StoreError):
+                continue  # damaged beyond use: refers to nothing readable
+        return referenced
 
 
 def _check_saved_by(saved_by: str | None) -> str | None:
@@ -390,6 +465,12 @@ def _check_saved_by(saved_by: str | None) -> str | None:
     return cleaned or None
 
 
-def open_library(url_or_path: str | None = None) -> Library:
+def _numbers(numbers: list[int]) -> str:
+    """[1, 2, 3] -> "1, 2 and 3"."""
+    text = [str(n) for n in sorted(numbers)]
+    return text[0] if len(text) == 1 else f"{', '.join(text[:-1])} and {text[-1]}"
+
+
+def open_library(url_or_path: str | None = None, grace: float = GRACE) -> Library:
     """The library at ``url_or_path`` (default: ``MODEL_STUDIO_LIBRARY`` or saved_models/)."""
-    return Library(open_storage(url_or_path))
+    return Library(open_storage(url_or_path), grace=grace)

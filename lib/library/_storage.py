@@ -9,6 +9,9 @@ The library needs exactly these operations, addressed by ``/``-separated keys un
   ``os.link``, which fails with EEXIST and never shows a half-written file; S3: ``PutObject`` with
   ``If-None-Match: *``, answered 412 PreconditionFailed when the key exists).
 * :meth:`Storage.read`, :meth:`Storage.read_many`, :meth:`Storage.list`, :meth:`Storage.delete`.
+* :meth:`Storage.modified` and :meth:`Storage.list_modified` - when an object was last written
+  (local: the file's mtime; S3: ``LastModified``), for the library's grace period before it
+  deletes bytes no version refers to.
 
 Guarantees relied on (judge another fsspec protocol by these): whole-object atomic put, atomic
 conditional create, read-after-write and list-after-write consistency (a created key is listed
@@ -24,8 +27,8 @@ Every failure of the store itself (unreachable, no permission, disk full) become
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
-import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -33,9 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from lib.errors import StoreError
-from lib.store import default_root
+from lib.store import default_root, fsync_dir, write_temp
 
-_TMP_PREFIX = ".tmp-"
 # s3fs reads at most this many objects at once in read_many (its own default batch size).
 _S3_BATCH = 64
 
@@ -78,6 +80,15 @@ class Storage(ABC):
     def delete(self, key: str) -> None:
         """Remove the object at ``key``; a missing key is not an error."""
 
+    @abstractmethod
+    def modified(self, key: str) -> float:
+        """When the object at ``key`` was last written, in seconds since the epoch (the store's
+        clock; S3 gives whole seconds). :raises FileNotFoundError: no such key."""
+
+    @abstractmethod
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        """Every object under ``prefix`` (recursive) with its :meth:`modified` time."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r})"
 
@@ -99,37 +110,26 @@ class LocalStorage(Storage):
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
 
-    def _write_temp(self, directory: Path, data: bytes) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return Path(tmp)
-
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         try:
-            tmp = self._write_temp(path.parent, data)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = write_temp(path.parent, data)
             try:
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
+            fsync_dir(path.parent)  # the rename survives a power cut
         except OSError as error:
             raise self._failed("write to", error) from error
 
     def create(self, key: str, data: bytes) -> bool:
         path = self._path(key)
         try:
-            tmp = self._write_temp(path.parent, data)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = write_temp(path.parent, data)
             try:
                 os.link(tmp, path)  # atomic and exclusive: EEXIST if the key exists
             except FileExistsError:
@@ -137,6 +137,7 @@ class LocalStorage(Storage):
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+            fsync_dir(path.parent)
         except OSError as error:
             raise self._failed("write to", error) from error
         return True
@@ -172,6 +173,21 @@ class LocalStorage(Storage):
             return
         except OSError as error:
             raise self._failed("delete from", error) from error
+
+    def modified(self, key: str) -> float:
+        try:
+            return self._path(key).stat().st_mtime
+        except (FileNotFoundError, NotADirectoryError):
+            raise FileNotFoundError(key) from None
+        except OSError as error:
+            raise self._failed("read from", error) from error
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for key in self.list(prefix):
+            with contextlib.suppress(FileNotFoundError):  # deleted since the listing
+                out[key] = self.modified(key)
+        return out
 
 
 def _walk(base: Path, recursive: bool) -> Iterator[tuple[Path, list[str], list[str]]]:
@@ -305,6 +321,35 @@ class S3Storage(Storage):
     def delete(self, key: str) -> None:
         with self._errors("delete from"), contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(self._path(key))
+
+    def modified(self, key: str) -> float:
+        with self._errors("read from"):
+            info = self.fs.info(self._path(key))
+        if info.get("type") != "file":
+            raise FileNotFoundError(key)
+        return _timestamp(info)
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        base = self._path(prefix)
+        with self._errors("list"):
+            try:
+                found: dict[str, Any] = self.fs.find(base, detail=True)
+            except FileNotFoundError:
+                return {}
+        cut = len(self.root) + 1
+        return {
+            str(path)[cut:]: _timestamp(info)
+            for path, info in found.items()
+            if str(path) != base and info.get("type") == "file"
+        }
+
+
+def _timestamp(info: dict[str, Any]) -> float:
+    """An s3fs info's ``LastModified`` (a datetime, or its ISO text) as epoch seconds."""
+    value = info["LastModified"]
+    if isinstance(value, str):
+        value = _dt.datetime.fromisoformat(value)
+    return float(value.timestamp())
 
 
 def open_storage(url_or_path: str | Path | None = None) -> Storage:

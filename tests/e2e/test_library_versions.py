@@ -60,3 +60,36 @@ def test_save_twice_then_download_and_load_version_1(tmp_path: Path):
         expect(page.get_by_text("model library: tips, version 1")).to_be_visible(timeout=WAIT)
         expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
         browser.close()
+
+
+def test_a_damaged_version_says_why_instead_of_a_failing_download(tmp_path: Path):
+    """Before, its download failed in the browser with Streamlit's "Failed to generate file"."""
+    library_dir = tmp_path / "library"
+    library = open_library(library_dir)
+    first = library.save("tips", b"version one bytes")
+    library.save("tips", b"version two bytes")
+    (library_dir / first.object_key).write_bytes(b"damaged")
+    with running_app(library_dir, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = open_session(browser, url)
+        go_to(page, "Save & download")
+        expect(page.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
+        saved = download(page, "Download this version", tmp_path / "v2.joblib").read_bytes()
+        assert saved == b"version two bytes"
+
+        page.get_by_test_id("stSelectbox").filter(has_text="Version").click()
+        page.keyboard.press("ArrowDown")  # from version 2 (latest) to version 1
+        page.keyboard.press("Enter")
+        settle(page)
+        expect(page.get_by_text("Version 1 of the saved model 'tips' is damaged")).to_be_visible(
+            timeout=WAIT
+        )
+        expect(page.get_by_role("button", name="Download this version")).to_have_count(
+            0, timeout=WAIT
+        )
+        expect(page.get_by_role("button", name="Load as current model")).to_have_count(
+            0, timeout=WAIT
+        )
+        expect(page.get_by_role("button", name="Delete this version…")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
+        browser.close()
