@@ -1,41 +1,20 @@
 """Fixtures for the library tests: every test runs on a local folder and on moto's S3 server.
 
-The S3 side is a real S3 API (``moto.server.ThreadedMotoServer``, HTTP on a free port), one
-server per test session and a fresh bucket per test; nothing is mocked inside the process.
+The S3 side is a real S3 API (``tests.s3_server``: ``moto.server.ThreadedMotoServer``, HTTP on
+a free port), one server per test session and a fresh bucket per test; nothing is mocked inside
+the process.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from tests.s3_server import new_bucket, s3_endpoint
 
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A moto S3 server for the session; AWS_* variables point every client (and every child
-    process started by a test) at it."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in {**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}.items():
-            patch.setenv(key, value)
-        yield endpoint
-    server.stop()
+__all__ = ["s3_endpoint"]  # the session's moto server, a fixture shared with tests/e2e
 
 
 class RawStore:
@@ -86,8 +65,7 @@ def raw(request: pytest.FixtureRequest, tmp_path: Path) -> RawStore:
         root = tmp_path / "library"
         return RawStore(str(root), root, None, "")
     request.getfixturevalue("s3_endpoint")
-    bucket = f"library-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=bucket)
+    bucket = new_bucket()
     return RawStore(f"s3://{bucket}/models", None, bucket, "models")
 
 
