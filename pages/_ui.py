@@ -210,7 +210,7 @@ def _library_problems(address: str) -> list[LibraryProblem]:
 
 def version_damage(name: str, version: int, sha256: str) -> str | None:
     """Why ``version`` of ``name`` can't be read (bytes missing or not matching their SHA-256),
-    or None when it reads. Reads the whole model but keeps only this answer, for a minute per
+    or None when it reads. Reads the whole model but keeps only this answer, for 10 minutes per
     version (``sha256`` tells a reused number apart), so reruns do not read it again.
 
     :raises StoreError: no such version now, or the store cannot be reached (not cached).
@@ -218,7 +218,7 @@ def version_damage(name: str, version: int, sha256: str) -> str | None:
     return _version_damage(library_address(), name, version, sha256)
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _version_damage(address: str, name: str, version: int, sha256: str) -> str | None:
     try:
         _open_library(address).read(name, version)

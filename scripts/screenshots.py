@@ -2,12 +2,14 @@
 
 Usage: ``python scripts/screenshots.py [--sample tips]`` (writes docs/screenshots/*.png,
 including explore-performance/slices/drivers/drift.png: four tabs of Predict & plot's exploration,
-save-card.png: the model card, and train-threshold.png: a threshold tuned to costs).
+save-card.png: the model card, train-threshold.png: a threshold tuned to costs, and
+compare.png: two saved versions compared).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -120,6 +122,7 @@ def main() -> None:
             for label in ("Performance", "Slices", "Drivers", "Drift"):
                 shoot_explore(page, label, charts.get(label, 1))
             shoot_threshold(page)
+            shoot_compare(page)
             browser.close()
 
 
@@ -142,6 +145,37 @@ def shoot_threshold(page: Page) -> None:
     expect(result).to_be_visible()
     settle(page)
     shoot_at(page, result, "train-threshold")
+
+
+def shoot_compare(page: Page) -> None:
+    """Save the thresholded model, then a logistic regression under the same name, and score
+    both versions on the current table (compare.png)."""
+    go_to(page, "Save & download")
+    save_as(page, "breast cancer", 1)
+    go_to(page, "Train")
+    page.get_by_test_id("stSelectbox").filter(has_text="Model").first.click()
+    page.get_by_role("option", name="Logistic regression", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name="Train model").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text(re.compile("logistic regression"))).to_be_visible()
+    settle(page)
+    go_to(page, "Save & download")
+    save_as(page, "breast cancer", 2)
+    page.get_by_role("button", name=re.compile("^Score both versions on")).click()
+    expect(page.get_by_text("The two versions predict the same class")).to_be_visible()
+    settle(page)
+    shoot_at(page, page.get_by_role("heading", name="Compare two versions"), "compare")
+
+
+def save_as(page: Page, name: str, version: int) -> None:
+    field = page.get_by_label("Model name")
+    field.fill(name)
+    field.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save to library").click()
+    expect(page.get_by_text(f"Saved '{name}' as version {version}.")).to_be_visible()
+    settle(page)
 
 
 def shoot_at(page: Page, element: Locator, name: str) -> None:

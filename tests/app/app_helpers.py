@@ -21,6 +21,14 @@ def by_label(elements, label: str):
     return found[0]
 
 
+def table_with(at: AppTest, column: str):
+    """The first dataframe shown whose columns include ``column`` (a pandas DataFrame)."""
+    for element in at.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with a '{column}' column is shown")
+
+
 def texts(elements) -> str:
     """Every value of ``elements`` joined, to search messages in."""
     return "\n".join(str(element.value) for element in elements)

@@ -1,7 +1,7 @@
 """Save & download: the model summary, the download, and the shared library."""
 
 import pytest
-from app_helpers import by_label, no_trouble, texts, with_model
+from app_helpers import by_label, no_trouble, table_with, texts, with_model
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import app_test
 
@@ -78,9 +78,9 @@ def test_saving_twice_under_one_name_keeps_both_versions(at, tips_model, iris_mo
     # Only a prefix: the whole id opens the workspace, and the library is shown to everyone.
     assert first.saved_by == second.saved_by == f"workspace {workspace[:8]}"
     assert workspace not in (library_dir / "records").rglob("*.json").__next__().read_text()
-    names = at.dataframe[-2].value
+    names = table_with(at, "latest version")
     assert names[["name", "latest version", "versions"]].values.tolist() == [["my model", 2, 2]]
-    history = at.dataframe[-1].value
+    history = table_with(at, "saved by")
     assert history["version"].tolist() == [2, 1]
     assert history["saved by"].tolist() == [f"workspace {workspace[:8]}"] * 2
     assert history["data fingerprint"].str.len().tolist() == [12, 12]
@@ -160,7 +160,7 @@ def test_delete_a_version_then_the_name(at, tips_model, iris_model, library_dir)
     no_trouble(at)
     assert "Deleted version 1 of 'my model'" in texts(at.success)
     assert [r.version for r in library.versions("my model")] == [2]
-    assert at.dataframe[-1].value["version"].tolist() == [2]
+    assert table_with(at, "saved by")["version"].tolist() == [2]
 
     save(at, "my model")  # a deleted number is never given out again
     assert "Saved 'my model' as version 3." in texts(at.success)
@@ -178,7 +178,9 @@ def test_an_old_library_folder_is_listed_as_version_1_and_loads(at, tips_model, 
     ModelStore(library_dir).save("old one", dump_model(tips_model.model), {"target": "tip"})
     at.switch_page("pages/save.py").run()
     no_trouble(at)
-    assert at.dataframe[-2].value[["name", "latest version"]].values.tolist() == [["old one", 1]]
+    assert table_with(at, "latest version")[["name", "latest version"]].values.tolist() == [
+        ["old one", 1]
+    ]
     at.button(key=_state.LIBRARY_LOAD).click().run()
     no_trouble(at)
     current = at.session_state[_state.MODEL]
@@ -295,7 +297,7 @@ def test_an_unreadable_record_is_listed_as_a_problem(at, tips_model, library_dir
     at.run()
     no_trouble(at)
     assert "can't be read" in texts(at.warning) and "00000002.json" in texts(at.warning)
-    assert at.dataframe[-1].value["version"].tolist() == [1]
+    assert table_with(at, "saved by")["version"].tolist() == [1]
 
 
 def test_an_unreachable_store_is_a_plain_error(at, tips_model, monkeypatch):

@@ -6,6 +6,7 @@ Each step waits for what it changes, with the explicit timeouts of ``tests.e2e.s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -74,3 +75,32 @@ def open_session(browser: Browser, url: str) -> Page:
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=LONG)
     settle(page)
     return page
+
+
+def combobox(page: Page, label: str) -> Locator:
+    """The select box labelled exactly ``label`` (its value is the chosen option's text)."""
+    return page.get_by_role("combobox", name=label, exact=True)
+
+
+def open_list(page: Page, box: Locator) -> None:
+    """Open select box ``box``'s list of options. A click can land while the box is only being
+    focused (or during a rerun) and leave it closed, so it is clicked again, three times at most;
+    the list is looked for before each click, so a click never closes it."""
+    listbox = page.get_by_role("listbox")
+    for attempt in range(3):
+        if not listbox.is_visible():
+            box.click()
+        try:
+            expect(listbox).to_be_visible(timeout=WAIT // 3)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise
+
+
+def choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
+    """Pick ``option`` in the select box labelled ``label`` and wait for the rerun."""
+    open_list(page, combobox(page, label))
+    page.get_by_role("option", name=option).click()
+    expect(combobox(page, label)).to_have_value(option, timeout=WAIT)
+    settle(page)

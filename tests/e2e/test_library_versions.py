@@ -4,6 +4,7 @@ download and load version 1."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import plotly.express as px
@@ -18,7 +19,9 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import download, go_to, open_session, upload  # noqa: E402
+from tests.e2e.steps import choose, download, go_to, open_session, upload  # noqa: E402
+
+VERSION_1 = re.compile(r"^version 1, saved ")
 
 
 def test_save_twice_then_download_and_load_version_1(tmp_path: Path):
@@ -46,18 +49,28 @@ def test_save_twice_then_download_and_load_version_1(tmp_path: Path):
                 timeout=WAIT
             )
             settle(page)
-        expect(page.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_role("heading", name="Versions of 'tips'", exact=True)).to_be_visible(
+            timeout=WAIT
+        )
 
-        page.get_by_test_id("stSelectbox").filter(has_text="Version").click()
-        page.keyboard.press("ArrowDown")  # from version 2 (latest) to version 1
-        page.keyboard.press("Enter")
-        settle(page)
+        choose(page, "Version", VERSION_1)  # from version 2 (latest)
         saved = download(page, "Download this version", tmp_path / "v1.joblib").read_bytes()
         assert saved == open_library(library_dir).read("tips", 1)
 
         page.get_by_role("button", name="Load as current model").click()
         expect(page.get_by_text("Loaded version 1 of 'tips'")).to_be_visible(timeout=LONG)
         expect(page.get_by_text("model library: tips, version 1")).to_be_visible(timeout=WAIT)
+
+        # The same model saved twice: the comparison says so, and scores both alike.
+        compare = page.get_by_role("heading", name="Compare two versions of 'tips'")
+        compare.scroll_into_view_if_needed()
+        expect(page.get_by_text("Both versions hold the very same model file")).to_be_visible(
+            timeout=WAIT
+        )
+        page.get_by_role("button", name="Score both versions on 'tips.csv'").click()
+        expect(page.get_by_text("Their predictions differ by 0 on average")).to_be_visible(
+            timeout=LONG
+        )
         expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
         browser.close()
 
@@ -73,14 +86,13 @@ def test_a_damaged_version_says_why_instead_of_a_failing_download(tmp_path: Path
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         page = open_session(browser, url)
         go_to(page, "Save & download")
-        expect(page.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
+        expect(page.get_by_role("heading", name="Versions of 'tips'", exact=True)).to_be_visible(
+            timeout=WAIT
+        )
         saved = download(page, "Download this version", tmp_path / "v2.joblib").read_bytes()
         assert saved == b"version two bytes"
 
-        page.get_by_test_id("stSelectbox").filter(has_text="Version").click()
-        page.keyboard.press("ArrowDown")  # from version 2 (latest) to version 1
-        page.keyboard.press("Enter")
-        settle(page)
+        choose(page, "Version", VERSION_1)  # from version 2 (latest)
         expect(page.get_by_text("Version 1 of the saved model 'tips' is damaged")).to_be_visible(
             timeout=WAIT
         )

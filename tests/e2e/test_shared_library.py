@@ -23,9 +23,9 @@ pytestmark = pytest.mark.e2e
 if not os.environ.get("CI") and not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)", allow_module_level=True)
 
-from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import go_to, open_session, upload  # noqa: E402
+from tests.e2e.steps import combobox, go_to, open_list, open_session, upload  # noqa: E402
 
 
 def _save(page: Page, name: str, version: int) -> None:
@@ -37,27 +37,6 @@ def _save(page: Page, name: str, version: int) -> None:
     page.get_by_role("button", name="Save to library").click()
     expect(page.get_by_text(f"Saved '{name}' as version {version}.")).to_be_visible(timeout=WAIT)
     settle(page)
-
-
-def _combobox(page: Page, label: str) -> Locator:
-    """The select box labelled ``label`` (its value is the chosen option's text)."""
-    return page.get_by_role("combobox", name=label, exact=True)
-
-
-def _open_list(page: Page, combobox: Locator) -> None:
-    """Open ``combobox``'s list of options. A click can land while the box is only being
-    focused (or during a rerun) and leave it closed, so it is clicked again, three times at most;
-    the list is looked for before each click, so a click never closes it."""
-    listbox = page.get_by_role("listbox")
-    for attempt in range(3):
-        if not listbox.is_visible():
-            combobox.click()
-        try:
-            expect(listbox).to_be_visible(timeout=WAIT // 3)
-            return
-        except AssertionError:
-            if attempt == 2:
-                raise
 
 
 def _version(number: int, latest: bool = False) -> re.Pattern[str]:
@@ -98,9 +77,11 @@ def test_two_servers_share_one_s3_library(tmp_path: Path, s3_endpoint: str):
 
         # B, on the other server, lists it and loads it from Save & download...
         go_to(page_b, "Save & download")
-        expect(_combobox(page_b, "Saved model")).to_have_value("tips", timeout=WAIT)
-        expect(page_b.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
-        expect(_combobox(page_b, "Version")).to_have_value(_version(1, latest=True), timeout=WAIT)
+        expect(combobox(page_b, "Saved model")).to_have_value("tips", timeout=WAIT)
+        expect(page_b.get_by_role("heading", name="Versions of 'tips'", exact=True)).to_be_visible(
+            timeout=WAIT
+        )
+        expect(combobox(page_b, "Version")).to_have_value(_version(1, latest=True), timeout=WAIT)
         page_b.get_by_role("button", name="Load as current model").click()
         expect(page_b.get_by_text("Loaded version 1 of 'tips'")).to_be_visible(timeout=LONG)
         expect(page_b.get_by_text("model library: tips, version 1")).to_be_visible(timeout=WAIT)
@@ -110,7 +91,7 @@ def test_two_servers_share_one_s3_library(tmp_path: Path, s3_endpoint: str):
         go_to(page_b, "Upload model")
         page_b.get_by_text("Load from library").click()
         settle(page_b)
-        expect(_combobox(page_b, "Saved model")).to_have_value("tips", timeout=WAIT)
+        expect(combobox(page_b, "Saved model")).to_have_value("tips", timeout=WAIT)
         page_b.get_by_role("button", name="Load", exact=True).click()
         expect(page_b.get_by_text("Loaded version 1 of 'tips'. It is now")).to_be_visible(
             timeout=LONG
@@ -125,10 +106,12 @@ def test_two_servers_share_one_s3_library(tmp_path: Path, s3_endpoint: str):
         # A opens the page again (its session, its server) and sees both versions.
         go_to(page_a, "Train")
         go_to(page_a, "Save & download")
-        expect(page_a.get_by_role("heading", name="Versions of 'tips'")).to_be_visible(timeout=WAIT)
-        versions = _combobox(page_a, "Version")
+        expect(page_a.get_by_role("heading", name="Versions of 'tips'", exact=True)).to_be_visible(
+            timeout=WAIT
+        )
+        versions = combobox(page_a, "Version")
         expect(versions).to_have_value(_version(2, latest=True), timeout=WAIT)
-        _open_list(page_a, versions)
+        open_list(page_a, versions)
         for number in (2, 1):
             option = page_a.get_by_role("option", name=_version(number, latest=number == 2))
             expect(option).to_be_visible(timeout=WAIT)
