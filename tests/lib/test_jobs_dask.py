@@ -213,9 +213,27 @@ def test_a_worker_killed_mid_job_has_the_job_run_again_on_another(executor, stor
     _wait_until(lambda: len(client.nthreads()) == 2, "the nanny to restart the worker")
 
 
-def test_a_job_whose_table_went_with_every_worker_is_sent_again(executor, store, client):
+@pytest.fixture
+def own_cluster(store) -> Iterator[tuple[DaskExecutor, distributed.Client]]:
+    """An executor and a client on a cluster of the test's own, for a test that kills every
+    worker: the module's cluster then never depends on its nannies restarting them all (on a
+    loaded machine that can take minutes)."""
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=None) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):  # fmt: skip
+        executor = DaskExecutor(store, cluster.scheduler_address)
+        try:
+            yield executor, client
+        finally:
+            executor.close()
+
+
+def test_a_job_whose_table_went_with_every_worker_is_sent_again(own_cluster, store):
     """The scheduler's memory manager may drop the table's second copy at any time, so a lost
     worker can take the only one: the job then scatters the table again from its folder."""
+    executor, client = own_cluster
     record = _slow_job(store)
     executor.submit(record, _slow_table())
     _wait(store, record, jobs.RUNNING)
@@ -227,7 +245,6 @@ def test_a_job_whose_table_went_with_every_worker_is_sent_again(executor, store,
     assert done.status == jobs.DONE, done.error
     result = jobs.training_result(store, done)
     assert all(len(scores) == 3 for scores in result.cv_scores.values())
-    _wait_until(lambda: len(client.nthreads()) == 2, "the nannies to restart the workers")
 
 
 @pytest.mark.parametrize(("name", "fake"), [("scikit-learn", "0.0.1"), (LIB, "0123456789abcdef")])
