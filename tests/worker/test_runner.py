@@ -103,7 +103,7 @@ def test_a_failing_worker_unloads_its_model_and_nothing_else(iris, fault, limits
     assert failing.failure == message
     with pytest.raises(ModelStopped):  # it stays unloaded: no silent restart
         failing.run("predict", X=rows, proba=True)
-    assert not _alive(failing.pid)
+    _wait_for(lambda: not _alive(failing.pid), "the failed worker to end")
     # This process and the other model carry on.
     expected = pipeline.predict(rows)
     assert (healthy.run("predict", X=rows)["y"] == expected).all()
@@ -190,7 +190,7 @@ def test_idle_workers_are_stopped_and_come_back(iris):
     pid = runner.pid
     time.sleep(0.5)
     POOL.reap()
-    assert not _alive(pid)
+    _wait_for(lambda: not _alive(pid), "the idle worker to end")
     assert len(runner.run("predict", X=frame.drop(columns="species"))["y"]) == len(frame)
     runner.close()
 
@@ -200,10 +200,7 @@ def test_a_forgotten_runner_stops_its_worker(iris):
     pid = runner.pid
     del runner
     gc.collect()
-    deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(pid)
+    _wait_for(lambda: not _alive(pid), "the forgotten runner's worker to end")
 
 
 def test_callers_queued_on_a_failing_worker_are_told_its_first_failure(iris):
@@ -230,7 +227,7 @@ def test_callers_queued_on_a_failing_worker_are_told_its_first_failure(iris):
     assert len(messages) == 4
     assert failing.failure is not None and "needed more than 536,870,912 bytes" in failing.failure
     assert all(message == failing.failure for message in messages), messages
-    assert not _alive(failing.pid)
+    _wait_for(lambda: not _alive(failing.pid), "the failed worker to end")
 
 
 def test_a_worker_cannot_send_back_a_file_of_the_project(iris):
