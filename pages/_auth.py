@@ -1,0 +1,82 @@
+"""Optional sign-in with Streamlit's ``st.login`` (an OpenID Connect provider in secrets.toml).
+
+With no ``[auth]`` section the app is a single-user tool and nobody signs in. With one, every
+page asks for sign-in first, and the sidebar shows who is signed in with a sign-out button.
+The rules (is it configured, who is this, who administers) are ``lib.sign_in``'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import streamlit as st
+
+from lib import sign_in
+from lib.access import Person
+
+log = logging.getLogger("model_studio")
+
+
+def _secrets_section(name: str) -> dict[str, Any] | None:
+    """A section of secrets.toml as a plain dict, or None (no file, or no such section)."""
+    try:
+        section = st.secrets.get(name)
+    except Exception:  # no secrets.toml at all, or one that is not valid TOML (logged)
+        log.warning("Could not read .streamlit/secrets.toml", exc_info=True)
+        return None
+    return section.to_dict() if hasattr(section, "to_dict") else section
+
+
+def setup() -> sign_in.SignInSetup:
+    return sign_in.sign_in_setup(_secrets_section("auth"))
+
+
+def signed_in_person() -> Person | None:
+    """The signed-in person, or None when sign-in is not configured (single-user mode).
+
+    When it is configured and nobody is signed in, draws the sign-in screen and stops the run.
+    """
+    configured = setup()
+    if not configured.on:
+        return None
+    if configured.problem:
+        st.error(
+            f"Sign-in is set up but incomplete: {configured.problem} Whoever runs this app "
+            "needs to fix .streamlit/secrets.toml (see README, Deploying for a team).",
+            icon=":material/error:",
+        )
+        st.stop()
+    if not st.user.is_logged_in:
+        _sign_in_screen(configured.provider)
+        st.stop()
+    try:
+        person_id, name = sign_in.identity(st.user.to_dict())
+    except ValueError:
+        st.error(
+            "The sign-in provider did not say who you are (no e-mail address or subject). "
+            "Sign out and try another account, or ask whoever runs this app.",
+            icon=":material/error:",
+        )
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    admins = sign_in.admins(_secrets_section("model_studio"), os.environ)
+    return Person(id=person_id, name=name, is_admin=person_id in admins, signed_in=True)
+
+
+def _sign_in_screen(provider: str | None) -> None:
+    st.title("Model Studio")
+    st.write("Sign in to train, save and use the team's models.")
+    if st.button("Sign in", type="primary", icon=":material/login:"):
+        st.login(provider) if provider else st.login()
+
+
+def account_box(person: Person | None) -> None:
+    """The sidebar's account line: who is signed in, with sign-out; or single-user mode."""
+    if person is None:
+        return
+    st.caption(f"Signed in as **{person.name}**" + (" (administrator)" if person.is_admin else ""))
+    if person.name != person.id:
+        st.caption(person.id)
+    st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
