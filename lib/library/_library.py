@@ -5,20 +5,23 @@ a create-only-if-absent (see :mod:`lib.library._storage`), so a listed version a
 complete bytes, and two servers saving one name at the same moment get two version numbers:
 the one whose create fails takes the next number and tries again. No lock is held anywhere.
 
-A deleted version leaves a small ``.deleted`` marker so its number is never reused while the
-name exists. Identical bytes are stored once and shared by every version that has them.
+Deleting moves a version to the trash (a ``.trash.json`` marker: hidden, restorable, its record
+and bytes kept); :meth:`Library.purge_expired` later removes it for good, leaving a small
+``.deleted`` marker so its number is never reused while the name exists. Identical bytes are
+stored once and shared by every version that has them. Who may see and manage which version:
+:mod:`lib.access`; every change is also appended to the audit log (:mod:`._audit`).
 
-Bytes are collected, not deleted with their version: after each delete, every object that no
-record refers to **and** that was last written more than ``grace`` ago (10 minutes by default)
-is removed. A save always re-puts its bytes (refreshing their modification time) before
-creating its record, so a delete racing a save of byte-identical bytes leaves them alone, and
-bytes left by a save that stopped before its record (an orphan) go at the first delete after
-the grace period. So a deleted version's bytes stay in the store up to the grace period, then
-go at the next delete of any version. Known limit: a save that takes longer than the grace
-period between its put and its record, or whose put, record and check all fall between a
-delete's last look at the object and its removal (milliseconds), can still lose its bytes; the
-save re-checks them after creating its record and puts them again if they are gone, and a read
-in between says the version is damaged (nothing else is hidden).
+Bytes are collected, not deleted with their version: after each delete and purge, every object
+that no record (trashed ones included) refers to **and** that was last written more than
+``grace`` ago (10 minutes by default) is removed. A save always re-puts its bytes (refreshing
+their modification time) before creating its record, so a purge racing a save of
+byte-identical bytes leaves them alone, and bytes left by a save that stopped before its record
+(an orphan) go at the first delete after the grace period. So a purged version's bytes stay in
+the store up to the grace period, then go at the next delete or purge. Known limit: a save that
+takes longer than the grace period between its put and its record, or whose put, record and
+check all fall between a collection's last look at the object and its removal (milliseconds),
+can still lose its bytes; the save re-checks them after creating its record and puts them again
+if they are gone, and a read in between says the version is damaged (nothing else is hidden).
 """
 
 from __future__ import annotations
@@ -768,7 +771,7 @@ class Library:
 
     def _collect(self) -> None:
         """Delete every object no record refers to that was last written over ``grace`` ago:
-        the bytes of deleted versions and those left by saves that stopped before their record.
+        the bytes of purged versions and those left by saves that stopped before their record.
         """
         referenced = self._referenced()
         if referenced is None:
