@@ -746,7 +746,8 @@ class Library:
             if moment - deleted_at.timestamp() < retention_s:
                 continue
             self._purge(entry.record)
-            detail = f"in the trash since {entry.deleted_at}, deleted by {entry.deleted_by}"
+            deleter = entry.deleted_by or "someone unknown"
+            detail = f"in the trash since {entry.deleted_at}, deleted by {deleter}"
             self._log("purge", None, entry.record, None, detail)
             purged += 1
         if purged:
