@@ -35,3 +35,7 @@ class DamagedModelError(StoreError):
 
 class PredictionError(UserError):
     """The rows do not fit what the model expects."""
+
+
+class NotAllowed(UserError):
+    """The signed-in person may not do this to a saved version (it belongs to someone else)."""

@@ -97,13 +97,25 @@ def test_fresh_unreferenced_bytes_survive_a_delete(library: Library, raw: RawSto
     assert library.read("churn") == X
 
 
-def test_old_unreferenced_bytes_go_at_the_next_delete(library_url: str, raw: RawStore) -> None:
+def test_trashed_bytes_stay_and_purged_ones_go_after_the_grace(
+    library_url: str, raw: RawStore
+) -> None:
     library = open_library(library_url, grace=1)
     library.save("churn", X)
     library.save("churn", Y)
     wait_until_older(library.storage, key_of(Y), 1)
-    library.delete_version("churn", 2)
+    library.delete_version("churn", 2)  # to the trash: restorable, so its bytes stay
 
+    assert {key_of(X), key_of(Y)} <= set(raw.listing())
+    library.save("other", Z)
+    wait_until_older(library.storage, key_of(Z), 1)
+    library.delete_version("other", 1)  # a collection runs at every delete: Y survives it
+    assert key_of(Y) in raw.listing()
+    library.restore_version("churn", 2)
+    assert library.read("churn", 2) == Y
+
+    library.delete_version("churn", 2)
+    assert library.purge_expired(0) == 2
     objects = [key for key in raw.listing() if key.startswith("objects/")]
     assert objects == [key_of(X)]  # as old, but still used by version 1
     assert library.read("churn") == X
@@ -120,7 +132,11 @@ def test_orphan_bytes_older_than_the_grace_are_collected(library_url: str, raw: 
     library.delete_name("gone")
 
     objects = {key for key in raw.listing() if key.startswith("objects/")}
-    assert objects == {key_of(X), "objects/notes.txt"}  # orphan Z went, a stray file stays
+    assert objects == {key_of(X), key_of(Y), "objects/notes.txt"}  # orphan Z went at the
+    # delete; "gone" is in the trash and a stray file stays
+    library.purge_expired(0)
+    objects = {key for key in raw.listing() if key.startswith("objects/")}
+    assert objects == {key_of(X), "objects/notes.txt"}
     assert library.read("keep") == X
 
 
@@ -133,7 +149,8 @@ def test_a_delete_racing_a_save_of_identical_bytes_keeps_them(
     wait_until_older(library.storage, key_of(X), 3)  # old: a delete alone would collect them
 
     library.storage.put(key_of(X), X)  # 1. a second save of X puts its bytes...
-    library.delete_version("churn", 1)  # 2. ...a delete of the version using them runs...
+    library.delete_version("churn", 1)  # 2. ...the version using them is deleted and
+    assert library.purge_expired(0) == 1  # purged (collecting unreferenced bytes)...
     second = replace(first, version=2)
     assert library.storage.create(record_key("churn", 2), encode_record(second))  # 3. record
 
@@ -152,7 +169,8 @@ def test_without_grace_a_save_puts_back_bytes_collected_under_it(
 
     def delete_then_create(key: str, data: bytes) -> bool:
         if key == record_key("churn", 2):
-            deleter.delete_version("churn", 1)  # collects X: no record refers to it now
+            deleter.delete_version("churn", 1)
+            deleter.purge_expired(0)  # collects X: no record refers to it now
             assert key_of(X) not in raw.listing()
         return real_create(key, data)
 

@@ -27,6 +27,11 @@ def library(library_url: str) -> Library:
     return open_library(library_url)
 
 
+def library_keys(raw: RawStore) -> list[str]:
+    """Every key in the store but the audit log's."""
+    return [key for key in raw.listing() if not key.startswith("audit/")]
+
+
 # -- save, list, read, delete ----------------------------------------------------------------
 
 
@@ -44,8 +49,9 @@ def test_save_list_read_round_trip(library: Library, raw: RawStore) -> None:
     [summary] = library.names()
     assert (summary.name, summary.latest_version, summary.count) == ("house prices", 1, 1)
     assert library.versions("house prices") == [record]
-    # Bytes under their hash, the record under the name's key: nothing else in the store.
-    assert raw.listing() == [object_key(record.sha256), record_key("house prices", 1)]
+    # Bytes under their hash, the record under the name's key, the save's audit event.
+    assert len([k for k in raw.listing() if k.startswith("audit/")]) == 1
+    assert library_keys(raw) == [object_key(record.sha256), record_key("house prices", 1)]
     stored = json.loads(raw.get(record_key("house prices", 1)))
     assert stored["name"] == "house prices" and stored["metadata"]["r2"] == 0.5
 
@@ -139,6 +145,7 @@ def test_delete_version_keeps_the_others_and_never_reuses_its_number(
     library.save("churn", b"one")
     second = library.save("churn", b"two")
     library.delete_version("churn", 2)
+    library.purge_expired(0)  # for good (a delete only moves it to the trash)
 
     assert [r.version for r in library.versions("churn")] == [1]
     assert library.read("churn") == b"one"
@@ -153,15 +160,18 @@ def test_delete_name_removes_every_version_and_its_bytes(library: Library, raw: 
     library.save("churn", b"one")
     library.save("churn", b"two")
     library.save("keep", b"kept")
-    library.delete_name("churn")
+    assert library.delete_name("churn") == 0
+    assert library.purge_expired(0) == 2
 
     assert [s.name for s in library.names()] == ["keep"]
     assert library.versions("churn") == []
-    assert raw.listing() == [
+    assert library_keys(raw) == [
         object_key(hashlib.sha256(b"kept").hexdigest()),
         record_key("keep", 1),
+        record_key("churn", 1, "deleted"),  # purge markers: the numbers stay taken
+        record_key("churn", 2, "deleted"),
     ]
-    assert library.save("churn", b"again").version == 1  # a new name starts over
+    assert library.save("churn", b"again").version == 3
 
 
 # -- damage ----------------------------------------------------------------------------------
@@ -313,6 +323,11 @@ def test_mixed_old_and_new_library(library: Library, raw: RawStore, tmp_path: Pa
         library.read("iris", 1)
 
     library.delete_version("iris", 1)
+    assert [r.version for r in library.versions("iris")] == [2]
+    library.restore_version("iris", 1)
+    assert [r.version for r in library.versions("iris")] == [1, 2]  # an old entry restores
+    library.delete_version("iris", 1)
+    assert library.purge_expired(0) == 1
     assert "iris.json" not in raw.listing() and "iris.joblib" not in raw.listing()
     assert [r.version for r in library.versions("iris")] == [2]
     library.delete_name("wine")
