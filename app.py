@@ -7,7 +7,7 @@ import threading
 import streamlit as st
 
 from lib.safe_load import warm_up
-from pages import _jobs, _ui
+from pages import _auth, _jobs, _state, _ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -38,6 +38,9 @@ def freeze_imported_objects() -> bool:
 
 start_model_checker()
 freeze_imported_objects()
+# With sign-in configured, nobody gets past this line without signing in (the run stops on
+# the sign-in screen); without it, the app is a single-user tool and this is None.
+_ui.set_person(_auth.signed_in_person())
 
 PAGES = [
     st.Page("pages/train.py", title="Train", url_path="train", default=True,
@@ -55,6 +58,7 @@ with _ui.guard("looking at your training jobs"):
     _jobs.take_in_finished()
 with st.sidebar:
     st.caption("Model Studio: train, save, load and use scikit-learn models without code.")
+    _auth.account_box(st.session_state.get(_state.PERSON))
 _ui.sidebar(st.sidebar.empty())  # redrawn when a page changes the current model or table
 with st.sidebar, _ui.guard("showing your jobs"):
     st.markdown("#### Jobs")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import re
 from collections.abc import Sequence
@@ -10,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lib.library import NameSummary, VersionRecord
+from lib.access import PRIVATE, SHARED
+from lib.library import AuditEvent, NameSummary, TrashedVersion, VersionRecord
 from lib.metrics import LABELS, LOWER_IS_BETTER
 from lib.model_info import ModelInfo
 from lib.schema import MalformedMetadata, ModelMetadata
@@ -122,6 +124,7 @@ def version_history_frame(records: Sequence[VersionRecord]) -> pd.DataFrame:
                 "version": record.version,
                 "saved": saved_when(record.created_at),
                 "saved by": record.saved_by or "",
+                "visible to": VISIBLE_TO.get(record.visibility, record.visibility),
                 "headline metric": facts["headline metric"],
                 "training data": facts["training data"],
                 "data fingerprint": facts["data fingerprint"],
@@ -129,9 +132,50 @@ def version_history_frame(records: Sequence[VersionRecord]) -> pd.DataFrame:
             }
         )
     columns = [
-        "version", "saved", "saved by", "headline metric", "training data", "data fingerprint",
-        "size",
+        "version", "saved", "saved by", "visible to", "headline metric", "training data",
+        "data fingerprint", "size",
     ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+VISIBLE_TO = {SHARED: "everyone", PRIVATE: "its owner"}
+
+
+def trash_frame(entries: Sequence[TrashedVersion], retention_s: float) -> pd.DataFrame:
+    """Deleted versions one may restore, newest deletion first: which, when deleted and by
+    whom, and when it goes for good."""
+    rows = []
+    for entry in entries:
+        deleted = _dt.datetime.fromisoformat(entry.deleted_at)
+        purge = deleted + _dt.timedelta(seconds=retention_s)
+        rows.append(
+            {
+                "name": entry.record.name,
+                "version": entry.record.version,
+                "deleted": saved_when(entry.deleted_at),
+                "deleted by": entry.deleted_by or "",
+                "gone for good after": saved_when(purge.isoformat()),
+            }
+        )
+    columns = ["name", "version", "deleted", "deleted by", "gone for good after"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def audit_frame(events: Sequence[AuditEvent]) -> pd.DataFrame:
+    """Audit events as a display table, in the order given (newest first)."""
+    rows = [
+        {
+            "when (UTC)": saved_when(event.at),
+            "action": event.action,
+            "who": event.who or "",
+            "model": event.name or "",
+            "version": event.version,
+            "from": event.address or "",
+            "detail": event.detail or "",
+        }
+        for event in events
+    ]
+    columns = ["when (UTC)", "action", "who", "model", "version", "from", "detail"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -69,8 +69,9 @@ def identity(claims: Mapping[str, Any]) -> tuple[str, str]:
     :raises ValueError: the claims hold neither an e-mail address nor a subject.
     """
     email = claims.get("email")
-    trusted = isinstance(email, str) and email.strip() and claims.get("email_verified") is not False
-    person_id = email.strip().lower() if trusted else str(claims.get("sub") or "").strip()
+    email = email.strip().lower() if isinstance(email, str) else ""
+    trusted = bool(email) and claims.get("email_verified") is not False
+    person_id = email if trusted else str(claims.get("sub") or "").strip()
     if not person_id:
         raise ValueError("the identity token has neither an e-mail address nor a subject")
     name = claims.get("name")

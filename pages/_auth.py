@@ -22,8 +22,10 @@ log = logging.getLogger("model_studio")
 def _secrets_section(name: str) -> dict[str, Any] | None:
     """A section of secrets.toml as a plain dict, or None (no file, or no such section)."""
     try:
+        if not st.secrets.load_if_toml_exists():
+            return None  # no secrets.toml: sign-in is off
         section = st.secrets.get(name)
-    except Exception:  # no secrets.toml at all, or one that is not valid TOML (logged)
+    except Exception:  # a secrets.toml that is not valid TOML
         log.warning("Could not read .streamlit/secrets.toml", exc_info=True)
         return None
     return section.to_dict() if hasattr(section, "to_dict") else section

@@ -184,7 +184,7 @@ def _loaded_pair(
         st.session_state.pop(_state.COMPARE, None)
     models = tuple(
         _ui.load_model_bytes(
-            store.read(record.name, record.version),
+            store.read(record.name, record.version, viewer=_ui.person()),
             f"model library: {record.name}, version {record.version}",
             record.name,
         )

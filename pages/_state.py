@@ -48,6 +48,7 @@ FLASH = "_flash"
 UNLOADED = "_unloaded"
 APP_FRAME = "_app_frame"
 WANTED_PAGE = "_wanted_page"
+PERSON = "_person"  # the signed-in lib.access.Person; None when sign-in is off
 COMPARE = "_compare"  # two library versions opened to score side by side
 
 # --- widgets whose keys tests drive -----------------------------------------------------------
@@ -77,6 +78,10 @@ LIBRARY_DELETE_NAME = "library_delete_name"
 LOAD_LIBRARY_VERSION = "load_library_version"
 CONFIRM_DELETE_YES = "confirm_delete_yes"
 CONFIRM_DELETE_NO = "confirm_delete_no"
+LIBRARY_VISIBILITY = "library_visibility"
+SAVE_VISIBILITY = "save_visibility"
+TRASH_CHOICE = "trash_choice"
+TRASH_RESTORE = "trash_restore"
 COMPARE_FIRST = "compare_first"
 COMPARE_SECOND = "compare_second"
 COMPARE_TABLE = "compare_table"

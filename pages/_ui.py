@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from typing import Any
 import streamlit as st
 
 from lib import self_check
+from lib.access import Person, workspace_person
 from lib.display import headline_metric
 from lib.errors import DamagedModelError, UserError
-from lib.library import Library, LibraryProblem, open_library
+from lib.library import AuditEvent, Library, LibraryProblem, open_library, trash_retention_s
 from lib.records import CurrentModel, TableData
 from lib.store import default_root
 from lib.worker import ModelStopped, SandboxedRunner
@@ -208,6 +210,25 @@ def _library_problems(address: str) -> list[LibraryProblem]:
     return _open_library(address).problems()
 
 
+PURGE_EVERY_S = 600
+
+
+def purge_expired_trash() -> None:
+    """Purge the trash's versions past their retention (``MODEL_STUDIO_TRASH_DAYS``), at most
+    once every 10 minutes per server and library. A failure is logged, not shown: nobody asked
+    for it, and the next slot tries again."""
+    _purge_expired(library_address(), int(time.time() // PURGE_EVERY_S))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _purge_expired(address: str, slot: int) -> int:
+    try:
+        return _open_library(address).purge_expired(trash_retention_s())
+    except Exception:
+        log.exception("Purging the model library's trash failed (slot %d)", slot)
+        return 0
+
+
 def version_damage(name: str, version: int, sha256: str) -> str | None:
     """Why ``version`` of ``name`` can't be read (bytes missing or not matching their SHA-256),
     or None when it reads. Reads the whole model but keeps only this answer, for 10 minutes per
@@ -242,12 +263,85 @@ def load_model_bytes(data: bytes, source: str, name: str) -> CurrentModel:
 
 
 def load_from_library(name: str, version: int | None = None) -> str:
-    """Read ``version`` of ``name`` (newest when None; SHA-256 checked), load it through the
-    safe loader in its own worker, make it current; return its source text ("model library:
-    tips, version 2"). :raises UserError: no such version, damaged bytes, or a refused file."""
+    """Read ``version`` of ``name`` (newest when None; SHA-256 checked) as this person may,
+    load it through the safe loader in its own worker, make it current, and note the load in
+    the audit log; return its source text ("model library: tips, version 2").
+
+    :raises UserError: no such version (for this person), damaged bytes, or a refused file.
+    """
     store = library()
-    record = store.record(name, version)
-    data = store.read(record.name, record.version)
+    record = store.record(name, version, viewer=person())
+    data = store.read(record.name, record.version, viewer=person())
     source = f"model library: {record.name}, version {record.version}"
     set_model(load_model_bytes(data, source, record.name))
+    audit("load", record.name, record.version)
     return source
+
+
+def read_for_download(store: Library, name: str, version: int, who: Person,
+                      address: str | None) -> bytes:  # fmt: skip
+    """The bytes of a version for a download button, noting the download in the audit log.
+    Runs on Streamlit's download thread when clicked: it uses only what it is given."""
+    data = store.read(name, version, viewer=who)
+    _append_audit(store, "download", who, name, version, address)
+    return data
+
+
+def audit(action: str, name: str | None = None, version: int | None = None,
+          detail: str | None = None) -> None:  # fmt: skip
+    """Note an action of this session's person in the library's audit log (loads, downloads;
+    the library notes saves and deletions itself). A failure is logged, never shown."""
+    _append_audit(library(), action, person(), name, version, client_address(), detail)
+
+
+def _append_audit(
+    store: Library,
+    action: str,
+    who: Person,
+    name: str | None,
+    version: int | None,
+    address: str | None,
+    detail: str | None = None,
+) -> None:
+    try:
+        store.audit.append(AuditEvent(action=action, who=who.id, name=name, version=version,
+                                      address=address, detail=detail))  # fmt: skip
+    except Exception:
+        log.exception("Could not note %s of %s v%s in the audit log", action, name, version)
+
+
+# --- who is using the app ---------------------------------------------------------------------
+
+
+def set_person(signed_in: Person | None) -> None:
+    """Called by app.py each run with the signed-in person (None: sign-in is off)."""
+    st.session_state[_state.PERSON] = signed_in
+
+
+def person() -> Person:
+    """Who is using the app: the signed-in person, or (sign-in off) this browser's workspace,
+    by the first 8 digits of its id (the whole id opens the workspace's jobs)."""
+    signed_in = st.session_state.get(_state.PERSON)
+    if signed_in is not None:
+        return signed_in
+    from pages import _jobs  # _jobs imports this module
+
+    return workspace_person(_jobs.workspace()[:8])
+
+
+def sign_in_is_on() -> bool:
+    return st.session_state.get(_state.PERSON) is not None
+
+
+def client_address() -> str | None:
+    """The browser's IP address as the server sees it (None on localhost); behind a proxy,
+    the address the proxy says it forwarded for, then the proxy's."""
+    try:
+        address = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # no browser connection (AppTest)
+        return None
+    address = address if isinstance(address, str) else None
+    if isinstance(forwarded, str) and forwarded.strip():
+        return f"{forwarded.split(',')[0].strip()} via {address or 'localhost'}"
+    return address

@@ -55,7 +55,7 @@ if source == UPLOAD:
 else:
     with _ui.guard("reading the model library") as outcome:
         store = _ui.library()
-        names = store.names()
+        names = store.names(viewer=_ui.person())
     if outcome.ok and not names:
         st.info("The model library is empty. Save a model on **Save & download** first.")
     elif outcome.ok:
@@ -63,7 +63,7 @@ else:
             "Saved model", [s.name for s in names], key=_state.LOAD_LIBRARY_CHOICE
         )
         with _ui.guard("reading the versions of the saved model") as outcome:
-            records = store.versions(chosen)
+            records = store.versions(chosen, viewer=_ui.person())
         if outcome.ok and records:
             by_version = {record.version: record for record in records}
             latest = records[-1].version

@@ -2,19 +2,12 @@
 
 import streamlit as st
 
-from lib.display import (
-    demote_headings,
-    file_stem,
-    library_frame,
-    store_metadata,
-    version_history_frame,
-    version_label,
-    workspace_label,
-)
+from lib.access import PRIVATE, SHARED
+from lib.display import demote_headings, file_stem, store_metadata
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
-from pages import _jobs, _state, _ui
-from pages._compare_versions import compare_versions
+from pages import _state, _ui
+from pages._library_section import library_section
 from pages._model_view import compression_choice, current_model_section
 
 _ui.require_app_frame(__file__)
@@ -40,6 +33,17 @@ if current is not None:
         name = st.text_input(
             "Model name", value=current.name, key=f"save_name::{current.id}", max_chars=100
         )
+        person = _ui.person()
+        visibility = SHARED
+        if _ui.sign_in_is_on():
+            visibility = st.radio(
+                "Who can see it",
+                [SHARED, PRIVATE],
+                format_func=lambda v: "Everyone signed in" if v == SHARED else "Only me",
+                horizontal=True,
+                key=_state.SAVE_VISIBILITY,
+                help="Administrators see every model. You can change this later below.",
+            )
         if st.button("Save to library", type="primary", key=_state.SAVE_BUTTON):
             with _ui.guard("saving the model") as outcome:
                 model_bytes = _state.model_file(current, compression)()
@@ -47,7 +51,10 @@ if current is not None:
                     name,
                     model_bytes,
                     store_metadata(current.info),
-                    saved_by=workspace_label(_jobs.workspace()),  # until people sign in
+                    saved_by=person.name,
+                    visibility=visibility,
+                    by=person,
+                    address=_ui.client_address(),
                 )
             if outcome.ok:
                 st.success(
@@ -83,104 +90,4 @@ if current is not None:
         with st.expander("Model card: one page to send with the model"):
             st.markdown(demote_headings(card, 2))
 
-st.header("Model library")
-st.caption(
-    "Models saved here are shared by everyone who uses this app. Each name keeps every "
-    "version saved under it."
-)
-with _ui.guard("reading the model library") as outcome:
-    store = _ui.library()
-    names = store.names()
-    problems = _ui.library_problems()
-if not outcome.ok:
-    st.stop()
-if problems:
-    st.warning(
-        "Some saved versions can't be read and are left out of the lists below:\n"
-        + "\n".join(f"- `{problem.key}`: {problem.reason}" for problem in problems),
-        icon=":material/warning:",
-    )
-if not names:
-    _ui.info("The library is empty. Save a model above and it will be listed here.")
-    st.stop()
-
-st.dataframe(library_frame(names), hide_index=True)
-chosen = st.selectbox("Saved model", [s.name for s in names], key=_state.LIBRARY_CHOICE)
-with _ui.guard("reading the versions of the saved model") as outcome:
-    records = store.versions(chosen)
-if not outcome.ok:
-    st.stop()
-if not records:  # deleted by someone else since the list above was read
-    _ui.info(f"'{chosen}' is no longer in the library. Pick another saved model.")
-    st.stop()
-
-st.subheader(f"Versions of '{chosen}'")
-st.dataframe(version_history_frame(records), hide_index=True)
-latest = records[-1].version
-by_version = {record.version: record for record in records}
-version = st.selectbox(
-    "Version",
-    sorted(by_version, reverse=True),
-    format_func=lambda number: version_label(by_version[number], latest),
-    key=f"{_state.LIBRARY_VERSION}::{chosen}::{latest}",  # a new name or version: latest again
-)
-damage = None  # checked when chosen (cached): a damaged version offers only its delete
-with _ui.guard("checking the chosen version") as checked:
-    damage = _ui.version_damage(chosen, version, by_version[version].sha256)
-if damage is not None:
-    st.error(damage, icon=":material/broken_image:")
-readable = checked.ok and damage is None
-download_col, load_col, delete_col, delete_name_col = st.columns([1.3, 1.3, 1.3, 1.7])
-if readable:
-    download_col.download_button(
-        "Download this version",
-        data=lambda name=chosen, number=version: store.read(name, number),
-        file_name=f"{file_stem(chosen)} v{version}.joblib",
-        mime="application/octet-stream",
-        on_click="ignore",
-        key=_state.LIBRARY_DOWNLOAD,
-        icon=":material/download:",
-    )
-if readable and load_col.button(
-    "Load as current model", key=_state.LIBRARY_LOAD, icon=":material/upload_file:"
-):
-    with _ui.guard("loading the saved model") as outcome:
-        _ui.load_from_library(chosen, version)
-    if outcome.ok:
-        _state.flash(
-            f"Loaded version {version} of '{chosen}' from the library; it is now the current model."
-        )
-        st.rerun()
-if delete_col.button("Delete this version…", key=_state.LIBRARY_DELETE, icon=":material/delete:"):
-    st.session_state[_state.CONFIRM_DELETE] = (chosen, version)
-if delete_name_col.button(
-    f"Delete all versions of '{chosen}'…",
-    key=_state.LIBRARY_DELETE_NAME,
-    icon=":material/delete_forever:",
-):
-    st.session_state[_state.CONFIRM_DELETE] = (chosen, None)
-
-pending = st.session_state.get(_state.CONFIRM_DELETE)
-if pending in {(chosen, version), (chosen, None)}:
-    what = (
-        f"version {version} of '{chosen}'"
-        if pending[1] is not None
-        else f"'{chosen}' with all its {len(records)} version{'s' if len(records) > 1 else ''}"
-    )
-    st.warning(f"Delete {what} from the library, for everyone? This cannot be undone.")
-    yes_col, no_col, _ = st.columns([1, 1, 4])
-    if yes_col.button("Yes, delete it", type="primary", key=_state.CONFIRM_DELETE_YES):
-        st.session_state.pop(_state.CONFIRM_DELETE, None)
-        with _ui.guard("deleting from the library") as outcome:
-            if pending[1] is None:
-                store.delete_name(chosen)
-            else:
-                store.delete_version(chosen, pending[1])
-        if outcome.ok:
-            _state.flash(f"Deleted {what} from the library.")
-            st.rerun()
-    if no_col.button("Cancel", key=_state.CONFIRM_DELETE_NO):
-        st.session_state.pop(_state.CONFIRM_DELETE, None)
-        st.rerun()
-
-compare_versions(store, chosen, records)
+library_section()

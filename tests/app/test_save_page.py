@@ -1,5 +1,7 @@
 """Save & download: the model summary, the download, and the shared library."""
 
+import hashlib
+
 import pytest
 from app_helpers import by_label, no_trouble, table_with, texts, with_model
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -158,20 +160,31 @@ def test_delete_a_version_then_the_name(at, tips_model, iris_model, library_dir)
     at.button(key=_state.LIBRARY_DELETE).click().run()
     at.button(key=_state.CONFIRM_DELETE_YES).click().run()
     no_trouble(at)
-    assert "Deleted version 1 of 'my model'" in texts(at.success)
+    assert "Moved version 1 of 'my model' to the trash." in texts(at.success)
     assert [r.version for r in library.versions("my model")] == [2]
     assert table_with(at, "saved by")["version"].tolist() == [2]
 
     save(at, "my model")  # a deleted number is never given out again
     assert "Saved 'my model' as version 3." in texts(at.success)
+    third = library.record("my model", 3).sha256
 
     at.button(key=_state.LIBRARY_DELETE_NAME).click().run()
     assert "Delete 'my model' with all its 2 versions" in texts(at.warning)
     at.button(key=_state.CONFIRM_DELETE_YES).click().run()
     no_trouble(at)
     assert library.names() == [] and library.versions("my model") == []
-    assert "Deleted 'my model' with all its 2 versions" in texts(at.success)
+    assert "Moved 'my model' with all its 2 versions to the trash." in texts(at.success)
     assert "library is empty" in texts(at.info)
+
+    # Deleted versions wait in the trash, where they can be restored.
+    trash = table_with(at, "gone for good after")
+    assert sorted(trash["version"].tolist()) == [1, 2, 3]
+    by_label(at.selectbox, "Deleted version").set_value("my model, version 3").run()
+    at.button(key=_state.TRASH_RESTORE).click().run()
+    no_trouble(at)
+    assert "Restored my model, version 3." in texts(at.success)
+    assert [r.version for r in library.versions("my model")] == [3]
+    assert hashlib.sha256(library.read("my model", 3)).hexdigest() == third
 
 
 def test_an_old_library_folder_is_listed_as_version_1_and_loads(at, tips_model, library_dir):
