@@ -190,6 +190,8 @@ def _loaded_pair(
         )
         for record in (first, second)
     )
+    for record in (first, second):
+        _ui.audit("load", record.name, record.version, detail="to compare versions")
     pair = _LoadedPair(key, (models[0], models[1]))
     st.session_state[_state.COMPARE] = pair
     return pair
