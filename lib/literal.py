@@ -22,3 +22,9 @@ def literal(text: object) -> str:
     and a ``WORD_JOINER`` where a bare web or mail address would otherwise become a link."""
     one_line = _LINE_BREAKS.sub(" ", str(text))
     return _PUNCTUATION.sub(r"\\\1", _LINK_STARTS.sub(WORD_JOINER, one_line))
+
+
+def literal_lines(text: object) -> str:
+    """``literal`` for plain text of several lines (a message): each line escaped, the lines
+    kept apart as Markdown hard breaks."""
+    return "  \n".join(literal(line) for line in str(text).splitlines())

@@ -11,6 +11,7 @@ from lib.display import (
     version_label,
     workspace_label,
 )
+from lib.literal import literal, literal_lines
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
 from pages import _jobs, _state, _ui
@@ -51,7 +52,7 @@ if current is not None:
                 )
             if outcome.ok:
                 st.success(
-                    f"Saved '{record.name}' as version {record.version}.",
+                    f"Saved '{literal(record.name)}' as version {record.version}.",
                     icon=":material/check_circle:",
                 )
         st.caption("Saving under an existing name adds a new version; older versions stay.")
@@ -97,7 +98,7 @@ if not outcome.ok:
 if problems:
     st.warning(
         "Some saved versions can't be read and are left out of the lists below:\n"
-        + "\n".join(f"- `{problem.key}`: {problem.reason}" for problem in problems),
+        + "\n".join(f"- {literal(problem.key)}: {literal(problem.reason)}" for problem in problems),
         icon=":material/warning:",
     )
 if not names:
@@ -111,10 +112,10 @@ with _ui.guard("reading the versions of the saved model") as outcome:
 if not outcome.ok:
     st.stop()
 if not records:  # deleted by someone else since the list above was read
-    _ui.info(f"'{chosen}' is no longer in the library. Pick another saved model.")
+    _ui.info(f"'{literal(chosen)}' is no longer in the library. Pick another saved model.")
     st.stop()
 
-st.subheader(f"Versions of '{chosen}'")
+st.subheader(f"Versions of '{literal(chosen)}'")
 st.dataframe(version_history_frame(records), hide_index=True)
 latest = records[-1].version
 by_version = {record.version: record for record in records}
@@ -128,7 +129,7 @@ damage = None  # checked when chosen (cached): a damaged version offers only its
 with _ui.guard("checking the chosen version") as checked:
     damage = _ui.version_damage(chosen, version, by_version[version].sha256)
 if damage is not None:
-    st.error(damage, icon=":material/broken_image:")
+    st.error(literal_lines(damage), icon=":material/broken_image:")
 readable = checked.ok and damage is None
 download_col, load_col, delete_col, delete_name_col = st.columns([1.3, 1.3, 1.3, 1.7])
 if readable:
@@ -148,13 +149,14 @@ if readable and load_col.button(
         _ui.load_from_library(chosen, version)
     if outcome.ok:
         _state.flash(
-            f"Loaded version {version} of '{chosen}' from the library; it is now the current model."
+            f"Loaded version {version} of '{literal(chosen)}' from the library; it is now the "
+            "current model."
         )
         st.rerun()
 if delete_col.button("Delete this version…", key=_state.LIBRARY_DELETE, icon=":material/delete:"):
     st.session_state[_state.CONFIRM_DELETE] = (chosen, version)
 if delete_name_col.button(
-    f"Delete all versions of '{chosen}'…",
+    f"Delete all versions of '{literal(chosen)}'…",
     key=_state.LIBRARY_DELETE_NAME,
     icon=":material/delete_forever:",
 ):
@@ -163,9 +165,10 @@ if delete_name_col.button(
 pending = st.session_state.get(_state.CONFIRM_DELETE)
 if pending in {(chosen, version), (chosen, None)}:
     what = (
-        f"version {version} of '{chosen}'"
+        f"version {version} of '{literal(chosen)}'"
         if pending[1] is not None
-        else f"'{chosen}' with all its {len(records)} version{'s' if len(records) > 1 else ''}"
+        else f"'{literal(chosen)}' with all its {len(records)} "
+        f"version{'s' if len(records) > 1 else ''}"
     )
     st.warning(f"Delete {what} from the library, for everyone? This cannot be undone.")
     yes_col, no_col, _ = st.columns([1, 1, 4])
