@@ -85,8 +85,9 @@ def show_what_if(ex: Exploration, changed: PredictionResult, original: Any) -> N
     value = changed.frame[changed.prediction_column].iloc[0]
     label = literal(changed.prediction_column)
     if ex.task == "classification" or isinstance(value, str):
-        moved = None if value == original else f"was {original}"
-        st.metric(label, str(value), delta=moved, delta_color="off")
+        # A metric's value and delta are Markdown too, and a class is a stranger's name.
+        moved = None if value == original else f"was {literal(original)}"
+        st.metric(label, literal(value), delta=moved, delta_color="off")
     else:
         delta = float(value) - float(original)
         st.metric(label, f"{float(value):.4g}", delta=f"{delta:+.4g} from {float(original):.4g}"

@@ -46,6 +46,8 @@ def markdown_texts(at: AppTest) -> list[str]:
     found = []
     for kind in BODIES:
         found += [str(element.value) for element in [*at.get(kind), *at.sidebar.get(kind)]]
+    for metric in at.metric:  # a metric's value and delta are Markdown as well
+        found += [str(metric.value), str(metric.delta or "")]
     for kind in WIDGETS:
         for element in [*at.get(kind), *at.sidebar.get(kind)]:
             proto = getattr(element, "proto", None)
@@ -89,6 +91,7 @@ def test_names_from_a_table_are_shown_literally_on_every_page(at):
     at.run()
     no_trouble(at)
     assert_shown_literally(at, literal(IMAGE), literal(FORMULA))
+    assert {metric.value for metric in at.metric} & {literal(BOLD), literal("(none)")}
 
     at.switch_page("pages/save.py").run()
     no_trouble(at)

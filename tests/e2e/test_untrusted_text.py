@@ -92,6 +92,10 @@ def test_names_shaped_like_markdown_and_formulas_are_shown_and_downloaded_harmle
     expect(page.get_by_text("Change any value")).to_be_visible(timeout=WAIT)
     settle(page)
     nothing_drawn_from_names(page)
+    what_if = page.get_by_role("tabpanel").get_by_test_id("stMetric")
+    predicted = what_if.get_by_test_id("stMetricValue").inner_text().strip()
+    assert predicted in {BOLD, "(none)"}  # the predicted class, as its characters
+    expect(what_if.locator("strong")).to_have_count(0, timeout=WAIT)
     labels = page.get_by_test_id("stWidgetLabel").all_inner_texts()
     assert {IMAGE, FORMULA} <= {label.replace(WORD_JOINER, "").strip() for label in labels}
 
