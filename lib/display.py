@@ -311,8 +311,45 @@ def file_stem(name: str) -> str:
 
 
 def predictions_csv(frame: pd.DataFrame) -> bytes:
-    """The predictions table as UTF-8 CSV bytes."""
+    """The predictions table as UTF-8 CSV bytes, every value as it is (for code)."""
     return frame.to_csv(index=False).encode("utf-8")
+
+
+# A spreadsheet runs a text cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_csv(frame: pd.DataFrame) -> bytes:
+    """``predictions_csv`` for opening in a spreadsheet: each text cell and column name that a
+    spreadsheet would run as a formula starts with a ``'`` instead (numbers stay numbers)."""
+    return predictions_csv(spreadsheet_safe(frame))
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with ``defuse`` applied to its column names and its text cells
+    (columns that are not numbers, booleans or dates; only ``str`` values change)."""
+    out = frame.copy()
+    out.columns = [defuse(str(name)) for name in frame.columns]
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        dtype = column.dtype
+        if (
+            pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype)
+        ):
+            continue
+        out.isetitem(position, column.astype(object).map(defuse).to_numpy())
+    return out
+
+
+def defuse(value: object) -> object:
+    """A text value that a spreadsheet would run as a formula, prefixed with ``'`` (shown as
+    text); anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def drift_table(columns: pd.DataFrame) -> pd.DataFrame:

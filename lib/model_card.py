@@ -6,6 +6,11 @@ baseline and the cross-validation spread, the library versions it was made with,
 limits (the warnings training recorded, the columns left out), and an "Intended use" section
 left for the person to fill in. Every fact comes from the file's metadata (``lib.schema``), so a
 card can be written for any model the app trained, here or elsewhere.
+
+Every name and value from the file (the model's name, its columns, classes, categories, the
+training data's name...) may come from a stranger, so each is written literally
+(``lib.literal.literal``): the card shows no link, image or formatting from them wherever it is
+rendered.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 
 from lib.display import format_interval, format_metric, level_label, metric_label, summary_range
+from lib.literal import literal
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION, ModelMetadata
 from lib.slices import MIN_SLICE_ROWS
@@ -38,14 +44,17 @@ def model_card(name: str, metadata: ModelMetadata) -> str:
 
 
 def _heading(name: str, metadata: ModelMetadata) -> str:
-    model = metadata.model.label or metadata.model.estimator
-    what = f"predicts **{metadata.target}** ({metadata.task})"
+    model = literal(metadata.model.label or metadata.model.estimator)
+    what = f"predicts **{literal(metadata.target)}** ({literal(metadata.task)})"
     if metadata.task == CLASSIFICATION and metadata.classes:
-        what += ", one of " + ", ".join(f"`{c}`" for c in metadata.classes[:20])
+        what += ", one of " + ", ".join(f"'{literal(c)}'" for c in metadata.classes[:20])
         what += " …" if len(metadata.classes) > 20 else ""
-    created = f" Created {metadata.created_at}." if metadata.created_at else ""
-    settings = ", ".join(f"{key} = {value}" for key, value in metadata.model.params.items())
-    lines = [f"# Model card: {name}", "", f"A {model} ({metadata.model.estimator}) that {what}."]
+    created = f" Created {literal(metadata.created_at)}." if metadata.created_at else ""
+    settings = ", ".join(
+        f"{literal(key)} = {literal(value)}" for key, value in metadata.model.params.items()
+    )
+    estimator = literal(metadata.model.estimator)
+    lines = [f"# Model card: {literal(name)}", "", f"A {model} ({estimator}) that {what}."]
     lines[-1] += created
     if settings:
         lines += ["", f"Settings: {settings}."]
@@ -55,8 +64,8 @@ def _heading(name: str, metadata: ModelMetadata) -> str:
 def _inputs(metadata: ModelMetadata) -> str:
     rows = ["| column | kind | seen in training | missing |", "|---|---|---|---|"]
     for feature in metadata.features:
-        seen = summary_range(feature).replace("|", "\\|")
-        rows.append(f"| {feature.name} | {feature.kind} | {seen} | "
+        seen = literal(summary_range(feature))
+        rows.append(f"| {literal(feature.name)} | {literal(feature.kind)} | {seen} | "
                     f"{feature.missing_share:.0%} |")  # fmt: skip
     count = len(metadata.features)
     return f"## Inputs\n\n{count} column{'s' if count != 1 else ''}, by name:\n\n" + "\n".join(
@@ -127,8 +136,8 @@ def _slices(metadata: ModelMetadata) -> str:
 
 
 def _cell(text: str) -> str:
-    """``text`` safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """``text`` shown literally inside a Markdown table cell (``|`` escaped, one line)."""
+    return literal(text)
 
 
 def _decision(metadata: ModelMetadata) -> str:
@@ -176,7 +185,7 @@ def _prediction_intervals(metadata: ModelMetadata) -> str:
 
 def _label(metric: str) -> str:
     direction = " (lower is better)" if metric in LOWER_IS_BETTER else ""
-    return metric_label(metric) + direction
+    return literal(metric_label(metric)) + direction
 
 
 def _training_data(metadata: ModelMetadata) -> str:
@@ -184,10 +193,10 @@ def _training_data(metadata: ModelMetadata) -> str:
     if data is None:
         return ""
     lines = ["## Training data", ""]
-    lines += [f"- Source: {data.name}"] if data.name else []
+    lines += [f"- Source: {literal(data.name)}"] if data.name else []
     lines += [
         f"- Rows: {data.rows:,}",
-        f"- Fingerprint (SHA-256 of the training table): `{data.fingerprint}`",
+        f"- Fingerprint (SHA-256 of the training table): {literal(data.fingerprint)}",
     ]
     if data.rows_dropped_missing_target:
         lines.append(f"- Rows left out for a missing target: {data.rows_dropped_missing_target:,}")
@@ -196,8 +205,11 @@ def _training_data(metadata: ModelMetadata) -> str:
 
 def _limits(metadata: ModelMetadata) -> str:
     lines = ["## Known limits", ""]
-    lines += [f"- {warning}" for warning in metadata.warnings]
-    lines += [f"- Column **{name}** was not used: {why}" for name, why in metadata.left_out.items()]
+    lines += [f"- {literal(warning)}" for warning in metadata.warnings]
+    lines += [
+        f"- Column **{literal(name)}** was not used: {literal(why)}"
+        for name, why in metadata.left_out.items()
+    ]
     lines.append(
         "- Rows unlike the training data (values outside the ranges above, unseen categories) "
         "get less reliable predictions; the app's Drift tab shows them."
@@ -208,5 +220,7 @@ def _limits(metadata: ModelMetadata) -> str:
 def _versions(metadata: ModelMetadata) -> str:
     if not metadata.versions:
         return ""
-    listed = ", ".join(f"{name} {version}" for name, version in sorted(metadata.versions.items()))
+    listed = ", ".join(
+        f"{literal(name)} {literal(version)}" for name, version in sorted(metadata.versions.items())
+    )
     return f"## Made with\n\n{listed}. Load it with the same scikit-learn version.\n"

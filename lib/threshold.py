@@ -35,6 +35,7 @@ from sklearn.model_selection import (
 
 from lib.decision_record import DecisionRecord
 from lib.errors import TrainingError
+from lib.literal import literal
 
 GOALS = ("cost", "min_precision", "min_recall")
 DEFAULT_THRESHOLD = 0.5
@@ -263,8 +264,9 @@ def positive_default(y: pd.Series) -> Any:
 
 
 def summary_lines(record: DecisionRecord) -> list[str]:
-    """What a tuned threshold achieved, in sentences (Markdown) for the Train page."""
-    at, positive = f"{record.threshold:.3g}", repr(record.positive)
+    """What a tuned threshold achieved, in sentences (Markdown) for the Train page; the class
+    name is shown literally (``lib.literal``)."""
+    at, positive = f"{record.threshold:.3g}", literal(repr(record.positive))
     lines = []
     if record.goal == "cost" and record.cost_at_threshold is not None:
         assert record.fp_cost is not None and record.fn_cost is not None  # parse_decision

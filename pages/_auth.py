@@ -15,6 +15,7 @@ import streamlit as st
 
 from lib import sign_in
 from lib.access import Person
+from lib.literal import literal
 
 log = logging.getLogger("model_studio")
 
@@ -78,7 +79,8 @@ def account_box(person: Person | None) -> None:
     """The sidebar's account line: who is signed in, with sign-out; or single-user mode."""
     if person is None:
         return
-    st.caption(f"Signed in as **{person.name}**" + (" (administrator)" if person.is_admin else ""))
+    role = " (administrator)" if person.is_admin else ""
+    st.caption(f"Signed in as **{literal(person.name)}**{role}")
     if person.name != person.id:
-        st.caption(person.id)
+        st.caption(literal(person.id))
     st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")

@@ -11,6 +11,7 @@ from lib import plots
 from lib.display import version_label
 from lib.exploration import Exploration
 from lib.library import Library, VersionRecord
+from lib.literal import literal
 from lib.records import CurrentModel, TableData
 from lib.version_compare import (
     PairScore,
@@ -38,10 +39,10 @@ class _LoadedPair:
 
 def compare_versions(store: Library, name: str, records: list[VersionRecord]) -> None:
     """Two selects (an older version and the latest by default) and what differs."""
-    st.subheader(f"Compare two versions of '{name}'")
+    st.subheader(f"Compare two versions of '{literal(name)}'")
     if len(records) < 2:
         st.caption(
-            f"'{name}' has one version so far. Save under the same name again (after "
+            f"'{literal(name)}' has one version so far. Save under the same name again (after "
             "retraining, say) to compare two versions here."
         )
         return
@@ -115,7 +116,7 @@ def _scored_on_the_same_rows(store: Library, first: VersionRecord, second: Versi
     targets = {str(record.metadata.get("target") or "") for record in (first, second)} - {""}
     tables = _labelled_tables(targets)
     if not tables:
-        wanted = " or ".join(f"'{target}'" for target in sorted(targets)) or "the target"
+        wanted = " or ".join(f"'{literal(target)}'" for target in sorted(targets)) or "the target"
         _ui.info(
             f"Load a table that holds the actual values ({wanted}) on Train or Predict & plot, "
             "and both versions can be scored on its rows here."
@@ -134,7 +135,7 @@ def _scored_on_the_same_rows(store: Library, first: VersionRecord, second: Versi
         offer = st.empty()  # the button goes once both are scored
         with offer.container():
             clicked = st.button(
-                f"Score both versions on '{table.name}'",
+                f"Score both versions on '{literal(table.name)}'",
                 key=_state.COMPARE_SCORE,
                 icon=":material/compare_arrows:",
             )

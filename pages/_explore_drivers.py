@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib import plots
 from lib.exploration import Exploration
+from lib.literal import literal
 from lib.predict import PredictionResult
 from lib.rows import row_values
 from pages import _ui
@@ -82,10 +83,11 @@ def what_if(ex: Exploration) -> None:
 
 def show_what_if(ex: Exploration, changed: PredictionResult, original: Any) -> None:
     value = changed.frame[changed.prediction_column].iloc[0]
-    label = changed.prediction_column
+    label = literal(changed.prediction_column)
     if ex.task == "classification" or isinstance(value, str):
-        moved = None if value == original else f"was {original}"
-        st.metric(label, str(value), delta=moved, delta_color="off")
+        # A metric's value and delta are Markdown too, and a class is a stranger's name.
+        moved = None if value == original else f"was {literal(original)}"
+        st.metric(label, literal(value), delta=moved, delta_color="off")
     else:
         delta = float(value) - float(original)
         st.metric(label, f"{float(value):.4g}", delta=f"{delta:+.4g} from {float(original):.4g}"

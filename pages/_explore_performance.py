@@ -11,6 +11,7 @@ import streamlit as st
 from lib import plots
 from lib.display import coverage_sentence, format_metric, level_label
 from lib.exploration import Exploration, Labelled
+from lib.literal import literal
 from lib.rows import rows_from_selection, top_input_feature
 from pages import _state, _ui
 
@@ -182,17 +183,19 @@ def confusion_plot(ex: Exploration, labelled: Labelled) -> None:
 def threshold_panel(ex: Exploration, labelled: Labelled) -> None:
     """Binary models: precision, recall and F1 when a row counts as positive above a threshold."""
     positive = (ex.info.classes or [None, None])[1]
-    st.markdown(f"**Decision threshold for '{positive}'**")
+    shown = literal(positive)
+    st.markdown(f"**Decision threshold for '{shown}'**")
     tuned = ex.info.metadata.decision if ex.info.metadata else None
     start = 0.5
     if tuned is not None:  # the model's own threshold, tuned on the Train page
         start = tuned.threshold if tuned.positive == positive else 1 - tuned.threshold
         st.caption(
-            f"The model itself says {tuned.positive!r} when P({tuned.positive}) is at least "
+            f"The model itself says {literal(repr(tuned.positive))} when "
+            f"P({literal(tuned.positive)}) is at least "
             f"{tuned.threshold:.3g} (tuned on the Train page); the slider starts there."
         )
     threshold = st.slider(
-        f"Call a row '{positive}' when P({positive}) is at least", 0.0, 1.0, round(start, 2),
+        f"Call a row '{shown}' when P({shown}) is at least", 0.0, 1.0, round(start, 2),
         0.01, key=f"threshold_{ex.tag}", persist_state="session",
     )  # fmt: skip
     threshold = round(threshold, 2)

@@ -8,20 +8,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from lib.literal import literal
 from lib.model_info import Feature
 
 
 def feature_input(feature: Feature, key: str, value: Any = None) -> Any:
     """One form widget for ``feature``, starting at ``value`` or a typical training value."""
     summary = feature.summary
+    label = literal(feature.name)  # labels are Markdown; the name is a stranger's
     if feature.kind == "categorical" and summary is not None and summary.categories:
         options: list[Any] = summary.category_values()
         if value is not None and str(value) not in options:
             options = [value, *options]  # a value training never saw stays choosable
         index = [str(o) for o in options].index(str(value)) if value is not None else 0
-        return st.selectbox(
-            feature.name, options, index=index, key=key, help="Most frequent first."
-        )
+        return st.selectbox(label, options, index=index, key=key, help="Most frequent first.")
     if feature.kind == "datetime":
         if value is not None:
             start = pd.Timestamp(value).date()
@@ -29,19 +29,19 @@ def feature_input(feature: Feature, key: str, value: Any = None) -> Any:
             start = datetime.date.fromisoformat(summary.last[:10])
         else:
             start = datetime.date.today()
-        return st.date_input(feature.name, value=start, key=key)
+        return st.date_input(label, value=start, key=key)
     if isinstance(value, str):
-        return st.text_input(feature.name, value=value, key=key)
+        return st.text_input(label, value=value, key=key)
     if summary is not None and summary.has_range:
         median = summary.median
         assert summary.min is not None and summary.max is not None and median is not None
         seen = f"In training: {summary.min:g} to {summary.max:g}, median {median:g}."
         number = median if value is None else value
         if summary.integer and float(number).is_integer():
-            return st.number_input(feature.name, value=round(number), step=1, key=key, help=seen)
-        return st.number_input(feature.name, value=float(number), format="%g", key=key, help=seen)
+            return st.number_input(label, value=round(number), step=1, key=key, help=seen)
+        return st.number_input(label, value=float(number), format="%g", key=key, help=seen)
     number = 0.0 if value is None else float(value)
-    return st.number_input(feature.name, value=number, format="%g", key=key)
+    return st.number_input(label, value=number, format="%g", key=key)
 
 
 def feature_inputs(features: list[Feature], key_prefix: str,

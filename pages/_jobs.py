@@ -22,6 +22,7 @@ from lib import budget, catalog, jobs, parallel
 from lib.display import duration
 from lib.errors import UserError
 from lib.jobs import JobRecord, JobStore
+from lib.literal import literal, literal_lines
 from lib.model_info import describe_model
 from lib.records import CurrentModel, TableData
 from lib.schema import CLASSIFICATION
@@ -128,7 +129,9 @@ def pending_prompt(table: TableData) -> None:
     if pending is None or pending[3] != table.sha:
         return
     kind, title, params, _, advice = pending
-    st.warning(f"**{title}** was not started. {advice}", icon=":material/memory:")
+    st.warning(
+        f"**{literal(title)}** was not started. {literal_lines(advice)}", icon=":material/memory:"
+    )
     go, drop, _ = st.columns([1, 1, 4])
     if go.button("Start anyway", key=_state.START_ANYWAY):
         start(kind, title, params, table, anyway=True)
@@ -267,10 +270,11 @@ def _draw_jobs(*, limit: int, key: str, attention_only: bool, was_unfinished: bo
 
 def _draw(record: JobRecord, key: str) -> None:
     now = time.time()
+    title = literal(record.title)  # job records are read back from disk: plain text
     with st.container(border=True):
         if record.status in (jobs.QUEUED, jobs.RUNNING):
-            st.markdown(f"**{record.title}**")
-            st.progress(record.fraction, text=record.step)
+            st.markdown(f"**{title}**")
+            st.progress(record.fraction, text=literal(record.step))
             left = record.seconds_left(now)
             timing = "waiting for a free worker" if record.status == jobs.QUEUED else (
                 f"{duration(record.elapsed(now))} so far"
@@ -280,10 +284,10 @@ def _draw(record: JobRecord, key: str) -> None:
             st.button("Cancel", key=f"{key}::cancel::{record.id}", on_click=cancel,
                       args=(record,), icon=":material/cancel:")  # fmt: skip
         elif record.status == jobs.DONE:
-            st.markdown(f"**{record.title}**  \n:green[Done] in {duration(record.elapsed(now))}")
+            st.markdown(f"**{title}**  \n:green[Done] in {duration(record.elapsed(now))}")
         elif record.status == jobs.CANCELLED:
-            st.markdown(f"**{record.title}**  \n:grey[Cancelled]")
+            st.markdown(f"**{title}**  \n:grey[Cancelled]")
         else:
             label = "Interrupted" if record.status == jobs.INTERRUPTED else "Failed"
-            st.markdown(f"**{record.title}**  \n:red[{label}]")
-            st.caption(record.error)
+            st.markdown(f"**{title}**  \n:red[{label}]")
+            st.caption(literal_lines(record.error))

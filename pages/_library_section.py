@@ -19,6 +19,7 @@ from lib.display import (
     version_label,
 )
 from lib.library import Library, VersionRecord, trash_retention_s
+from lib.literal import literal
 from pages import _state, _ui
 from pages._compare_versions import compare_versions
 
@@ -47,7 +48,7 @@ def library_section() -> None:
     if problems:
         st.warning(
             "Some saved versions can't be read and are left out of the lists below:\n"
-            + "\n".join(f"- `{problem.key}`: {problem.reason}" for problem in problems),
+            + "\n".join(f"- {literal(p.key)}: {literal(p.reason)}" for p in problems),
             icon=":material/warning:",
         )
     if names:
@@ -67,9 +68,9 @@ def _name_and_versions(store: Library, person: Person, names: list) -> None:
     if not outcome.ok:
         return
     if not records:  # deleted by someone else since the list above was read
-        _ui.info(f"'{chosen}' is no longer in the library. Pick another saved model.")
+        _ui.info(f"'{literal(chosen)}' is no longer in the library. Pick another saved model.")
         return
-    st.subheader(f"Versions of '{chosen}'")
+    st.subheader(f"Versions of '{literal(chosen)}'")
     st.dataframe(version_history_frame(records), hide_index=True)
     latest = records[-1].version
     by_version = {record.version: record for record in records}
@@ -96,10 +97,10 @@ def _version_actions(
     readable = checked.ok and damage is None
     manages = can_manage(person, record)
     manages_some = any(can_manage(person, r) for r in records)
-    download_col, load_col, delete_col, share_col, delete_name_col = st.columns(5)
+    row = st.container(horizontal=True)  # the buttons one may use, side by side
     if readable:
         address = _ui.client_address()
-        download_col.download_button(
+        row.download_button(
             "Download this version",
             data=lambda: _ui.read_for_download(store, name, version, person, address),
             file_name=f"{file_stem(name)} v{version}.joblib",
@@ -108,33 +109,33 @@ def _version_actions(
             key=_state.LIBRARY_DOWNLOAD,
             icon=":material/download:",
         )
-    if readable and load_col.button(
+    if readable and row.button(
         "Load as current model", key=_state.LIBRARY_LOAD, icon=":material/upload_file:"
     ):
         with _ui.guard("loading the saved model") as outcome:
             _ui.load_from_library(name, version)
         if outcome.ok:
             _state.flash(
-                f"Loaded version {version} of '{name}' from the library; it is now the "
+                f"Loaded version {version} of '{literal(name)}' from the library; it is now the "
                 "current model."
             )
             st.rerun()
-    if manages and delete_col.button(
+    if manages and row.button(
         "Delete this version…", key=_state.LIBRARY_DELETE, icon=":material/delete:"
     ):
         st.session_state[_state.CONFIRM_DELETE] = (name, version)
     if manages and _ui.sign_in_is_on() and person.signed_in:
-        _visibility_button(share_col, store, person, record)
-    if manages_some and delete_name_col.button(
-        f"Delete all versions of '{name}'…"
+        _visibility_button(row, store, person, record)
+    if manages_some and row.button(
+        f"Delete all versions of '{literal(name)}'…"
         if all(can_manage(person, r) for r in records)
-        else f"Delete your versions of '{name}'…",
+        else f"Delete your versions of '{literal(name)}'…",
         key=_state.LIBRARY_DELETE_NAME,
         icon=":material/delete_forever:",
     ):
         st.session_state[_state.CONFIRM_DELETE] = (name, None)
     if not manages:
-        owner = f"its owner ({record.owner}) or " if is_signed_in_id(record.owner) else ""
+        owner = f"its owner ({literal(record.owner)}) or " if is_signed_in_id(record.owner) else ""
         st.caption(f"Only {owner}an administrator can delete this version or change who sees it.")
     _confirm_delete(store, person, record, records)
 
@@ -160,7 +161,9 @@ def _visibility_button(column, store: Library, person: Person, record: VersionRe
             )
         if outcome.ok:
             seen_by = "everyone signed in" if private else "its owner and the administrators"
-            _state.flash(f"Version {record.version} of '{record.name}' is now seen by {seen_by}.")
+            _state.flash(
+                f"Version {record.version} of '{literal(record.name)}' is now seen by {seen_by}."
+            )
             st.rerun()
 
 
@@ -173,11 +176,12 @@ def _confirm_delete(
         return
     days = trash_retention_s() / 86_400
     if pending[1] is not None:
-        what = f"version {record.version} of '{name}'"
+        what = f"version {record.version} of '{literal(name)}'"
     else:
         mine = [r for r in records if can_manage(person, r)]
         count = f"{len(mine)} version{'s' if len(mine) != 1 else ''}"
-        what = f"'{name}' with {'all its' if len(mine) == len(records) else 'your'} {count}"
+        whose = "all its" if len(mine) == len(records) else "your"
+        what = f"'{literal(name)}' with {whose} {count}"
     st.warning(
         f"Delete {what}? It moves to the trash below, where its owner can restore it for "
         f"{days:g} day{'s' if days != 1 else ''}; then it is gone for good.",
@@ -223,7 +227,7 @@ def _trash(store: Library, person: Person) -> None:
                     address=_ui.client_address(),
                 )
             if restored.ok:
-                _state.flash(f"Restored {chosen}.")
+                _state.flash(f"Restored {literal(chosen)}.")
                 st.rerun()
 
 

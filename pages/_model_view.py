@@ -8,6 +8,7 @@ import streamlit as st
 from sklearn.utils import estimator_html_repr
 
 from lib.display import headline_metric, summary_range
+from lib.literal import literal, literal_lines
 from lib.persistence import COMPRESSIONS, DEFAULT_COMPRESSION
 from lib.records import CurrentModel
 from pages import _state
@@ -16,11 +17,11 @@ NO_MODEL = "No model yet: train one on the **Train** page or upload one on **Upl
 
 
 def model_caption(current: CurrentModel) -> str:
-    """One line: estimator, task, target."""
+    """One line of Markdown: estimator, task, target (each from the model's file: literal)."""
     info = current.info
-    parts = [info.estimator, info.task or "task unknown"]
+    parts = [literal(info.estimator), literal(info.task or "task unknown")]
     if info.target:
-        parts.append(f"predicts '{info.target}'")
+        parts.append(f"predicts '{literal(info.target)}'")
     return " · ".join(parts)
 
 
@@ -38,28 +39,30 @@ def current_model_section() -> CurrentModel | None:
 def render_model_summary(current: CurrentModel, *, diagram: bool = True) -> None:
     """What the current model is and what it expects."""
     info = current.info
-    st.markdown(f"**{current.name}** — {model_caption(current)}")
+    st.markdown(f"**{literal(current.name)}** — {model_caption(current)}")
     where = "runs in a sandboxed worker process" if current.sandboxed else "trained in this app"
-    st.caption(f"Source: {current.source} · {where}")
+    st.caption(f"Source: {literal(current.source)} · {where}")
     for note in current.warnings:
-        st.warning(note)
+        st.warning(literal_lines(note))
     self_check_verdict(current)
 
     left, right = st.columns(2)
     with left:
         st.markdown("**Expects**")
-        st.write(info.expectation)
+        st.markdown(literal_lines(info.expectation))
         if info.features and info.named_features:
             n_rows = len(info.features)
             st.dataframe(
                 features_frame(current), hide_index=True, height=min(38 + 35 * n_rows, 320)
             )
         if info.classes is not None:
-            st.markdown("**Classes:** " + ", ".join(f"`{c}`" for c in info.classes))
+            st.markdown("**Classes:** " + ", ".join(f"'{literal(c)}'" for c in info.classes))
     with right:
         st.markdown("**Details**")
         st.markdown(
-            "\n".join(f"- **{label}:** {value}" for label, value in details(current).items())
+            "\n".join(
+                f"- **{label}:** {literal(value)}" for label, value in details(current).items()
+            )
         )
     if diagram and current.sandboxed:  # drawn from the model's own text, shown as text
         with st.expander("Pipeline (as the model describes itself)", expanded=False):
@@ -76,12 +79,15 @@ def self_check_verdict(current: CurrentModel) -> None:
     if verdict is None:
         return
     if verdict.status == "passed":
-        st.success(" ".join([verdict.message, *verdict.details]), icon=":material/verified:")
+        text = " ".join([verdict.message, *verdict.details])
+        st.success(literal_lines(text), icon=":material/verified:")
     elif verdict.status == "unavailable":
-        st.caption(verdict.message)
+        st.caption(literal_lines(verdict.message))
     else:
         st.error(
-            verdict.message + "\n\n" + "\n".join(f"- {line}" for line in verdict.details),
+            literal_lines(verdict.message)
+            + "\n\n"
+            + "\n".join(f"- {literal(line)}" for line in verdict.details),
             icon=":material/error:",
         )
 
@@ -96,7 +102,7 @@ def features_frame(current: CurrentModel) -> pd.DataFrame:
 
 
 def details(current: CurrentModel) -> dict[str, str]:
-    """Label -> text about the model, for the summary."""
+    """Label -> plain text about the model (from its file), for the summary."""
     info = current.info
     meta = info.metadata
     data = meta.training_data if meta else None

@@ -90,6 +90,7 @@ PREDICT_MODE = "predict_mode"
 PREDICT_UPLOAD = "predict_upload"
 ACTUALS_COLUMN = "actuals_column"
 ONLY_UNUSUAL = "only_unusual"
+DOWNLOAD_PREDICTIONS_RAW = "download_predictions_raw"
 DOWNLOAD_PREDICTIONS = "download_predictions"
 EXPLORE_TAB = "explore_tab"
 INTERVAL_LEVEL = "interval_level"  # + the exploration's tag: the prediction interval level

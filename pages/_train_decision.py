@@ -10,6 +10,7 @@ import streamlit as st
 
 from lib import plots, threshold
 from lib.decision_record import DecisionRecord
+from lib.literal import literal
 
 DEFAULT = "Default (0.5)"
 COST = "Minimise the cost of mistakes"
@@ -54,12 +55,12 @@ def decision_widgets(target: pd.Series, key: str) -> dict[str, Any] | None:
             goal["fp_cost"] = left.number_input(
                 "Cost of a false positive", 0.0, threshold.MAX_COST, 1.0,
                 key=f"decision_fp::{key}", persist_state="session",
-                help=f"What it costs to say {positive!r} when it is not.",
+                help=f"What it costs to say {literal(repr(positive))} when it is not.",
             )  # fmt: skip
             goal["fn_cost"] = right.number_input(
                 "Cost of a false negative", 0.0, threshold.MAX_COST, 5.0,
                 key=f"decision_fn::{key}", persist_state="session",
-                help=f"What it costs to miss a real {positive!r}.",
+                help=f"What it costs to miss a real {literal(repr(positive))}.",
             )  # fmt: skip
         else:
             measure, other = ("precision", "recall")[:: 1 if choice == PRECISION else -1]
@@ -67,7 +68,7 @@ def decision_widgets(target: pd.Series, key: str) -> dict[str, Any] | None:
                 f"Minimum {measure}", 0.01, 1.0, 0.9, 0.01,
                 key=f"decision_value::{key}", persist_state="session",
                 help=f"The threshold giving the best {other} while the {measure} of "
-                f"{positive!r} stays at least this in every fold.",
+                f"{literal(repr(positive))} stays at least this in every fold.",
             )  # fmt: skip
         return goal
 

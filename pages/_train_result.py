@@ -17,6 +17,7 @@ from lib.display import (
     metric_label,
     tuning_frame,
 )
+from lib.literal import literal, literal_lines
 from lib.metrics import LOWER_IS_BETTER
 from lib.schema import CLASSIFICATION
 from pages._train_decision import show_decision
@@ -26,12 +27,12 @@ def show_result(result: training.TrainingResult) -> None:
     """Metrics beside the baseline, cross-validation spread, warnings and a first plot."""
     label = catalog.get_model(result.task, result.model_key).label
     st.success(
-        f"**{label}** predicts **{result.target}** ({result.task}), trained on "
+        f"**{label}** predicts **{literal(result.target)}** ({result.task}), trained on "
         f"{result.n_rows:,} rows in {result.seconds:.1f} s. It is now the current model.",
         icon=":material/check_circle:",
     )
     for note in result.warnings:
-        st.warning(note)
+        st.warning(literal_lines(note))
     links = st.columns(3)
     links[0].page_link("pages/save.py", label="Save or download it", icon=":material/save:")
     links[1].page_link("pages/predict.py", label="Predict with it", icon=":material/insights:")
@@ -92,7 +93,7 @@ def show_result(result: training.TrainingResult) -> None:
     if result.left_out:
         with st.expander(f"{len(result.left_out)} column(s) not used"):
             for name, reason in result.left_out.items():
-                st.markdown(f"- **{name}**: {reason}")
+                st.markdown(f"- **{literal(name)}**: {literal(reason)}")
 
 
 def show_search(board: pd.DataFrame, found: dict) -> None:

@@ -23,6 +23,7 @@ from lib.access import Person, workspace_person
 from lib.display import headline_metric
 from lib.errors import DamagedModelError, UserError
 from lib.library import AuditEvent, Library, LibraryProblem, open_library, trash_retention_s
+from lib.literal import literal, literal_lines
 from lib.records import CurrentModel, TableData
 from lib.store import default_root
 from lib.worker import ModelStopped, SandboxedRunner
@@ -64,7 +65,8 @@ def mark_app_frame() -> None:
 
 @dataclass
 class Outcome:
-    """What happened inside a ``guard``: ``error`` is the message shown (or to show), or None."""
+    """What happened inside a ``guard``: ``error`` is the message shown (or to show) as
+    Markdown, the error's own text escaped by ``literal_lines``; or None."""
 
     error: str | None = None
 
@@ -77,6 +79,9 @@ class Outcome:
 def guard(action: str, *, show: bool = True) -> Iterator[Outcome]:
     """Show a ``UserError`` as ``st.error``; anything else as an apology with a reference id.
 
+    A ``UserError``'s text is plain (it may quote a stranger's column or file name) and is shown
+    literally, escaped by ``lib.literal.literal_lines``: messages need no formatting.
+
     The full traceback of an unexpected error goes to the server log, never to the page.
     Streamlit's own rerun/stop signals are ``BaseException``s and pass straight through. With
     ``show=False`` the message is only kept in the yielded ``Outcome`` for the caller to show.
@@ -85,7 +90,7 @@ def guard(action: str, *, show: bool = True) -> Iterator[Outcome]:
     try:
         yield outcome
     except UserError as error:
-        outcome.error = str(error)
+        outcome.error = literal_lines(error)
         if isinstance(error, ModelStopped):
             _state.get_model()  # unloads it
             _state.take_unloaded()  # this message says it already
@@ -106,7 +111,10 @@ def show_unloaded() -> None:
     unloaded = _state.take_unloaded()
     if unloaded:
         name, why = unloaded
-        st.warning(f"The model '{name}' was unloaded. {why}", icon=":material/warning:")
+        st.warning(
+            f"The model '{literal(name)}' was unloaded. {literal_lines(why)}",
+            icon=":material/warning:",
+        )
 
 
 def show_flash() -> None:
@@ -156,12 +164,12 @@ def _draw_sidebar() -> None:
             st.caption("None yet.")
         else:
             info = current.info
-            lines = [f"**{current.name}**", f"Task: {info.task or 'unknown'}"]
+            lines = [f"**{literal(current.name)}**", f"Task: {literal(info.task or 'unknown')}"]
             if info.target:
-                lines.append(f"Target: {info.target}")
+                lines.append(f"Target: {literal(info.target)}")
             headline = headline_metric(info.metadata)
             if headline:
-                lines.append(headline)
+                lines.append(literal(headline))
             st.caption("  \n".join(lines))
         st.markdown("#### Current table")
         table = _state.get_table()
@@ -169,7 +177,7 @@ def _draw_sidebar() -> None:
             st.caption("None yet.")
         else:
             rows, cols = table.df.shape
-            st.caption(f"**{table.name}**  \n{rows:,} rows × {cols} columns")
+            st.caption(f"**{literal(table.name)}**  \n{rows:,} rows × {cols} columns")
 
 
 # --- the model library ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.display import version_label
+from lib.literal import literal
 from lib.records import sha256
 from pages import _state, _ui
 from pages._model_view import current_model_section
@@ -44,12 +45,15 @@ if source == UPLOAD:
             }
             st.session_state[_state.LAST_MODEL_UPLOAD] = last
         if last["error"]:
-            st.error(f"'{last['name']}' was not loaded. {last['error']}", icon=":material/block:")
+            st.error(
+                f"'{literal(last['name'])}' was not loaded. {last['error']}",
+                icon=":material/block:",
+            )
             if _state.get_model() is not None:
                 st.caption("The current model is unchanged.")
         elif _state.get_model() is not None and _state.get_model().id == last["model_id"]:
             st.success(
-                f"Loaded '{last['name']}'. It is now the current model.",
+                f"Loaded '{literal(last['name'])}'. It is now the current model.",
                 icon=":material/check_circle:",
             )
 else:
@@ -78,7 +82,8 @@ else:
                     _ui.load_from_library(chosen, version)
                 if outcome.ok:
                     st.success(
-                        f"Loaded version {version} of '{chosen}'. It is now the current model.",
+                        f"Loaded version {version} of '{literal(chosen)}'. It is now the "
+                        "current model.",
                         icon=":material/check_circle:",
                     )
 

@@ -15,9 +15,11 @@ from lib.display import (
     level_label,
     metric_label,
     predictions_csv,
+    spreadsheet_csv,
     with_flag_column,
 )
 from lib.exploration import Exploration
+from lib.literal import literal, literal_lines
 from lib.records import TableData, sha256
 from lib.rows import one_row_frame, unused_columns
 from pages import _state, _ui
@@ -56,14 +58,14 @@ def uploaded_rows() -> TableData | None:
     if uploaded is not None:
         with (
             _ui.guard("reading the rows") as outcome,
-            st.spinner(f"Reading {uploaded.name} in its own process…"),
+            st.spinner(f"Reading {literal(uploaded.name)} in its own process…"),
         ):
             _state.uploaded_table(uploaded, _state.PREDICT_UPLOAD_SLOT, profile=False)
         if not outcome.ok:
             st.stop()
     rows = st.session_state.get(_state.PREDICT_UPLOAD_SLOT)
     if rows is not None and uploaded is None:
-        st.caption(f"Using the rows uploaded earlier: **{rows.name}**.")
+        st.caption(f"Using the rows uploaded earlier: **{literal(rows.name)}**.")
     return rows
 
 
@@ -107,7 +109,7 @@ def interval_level(ex: Exploration) -> float | None:
     """The level of the prediction intervals (or sets) to add; None when the model has none."""
     calibration = ex.calibration
     if calibration is None:
-        st.caption(ex.why_no_intervals)
+        st.caption(literal_lines(ex.why_no_intervals))
         return None
     levels = calibration.available
     default = min(range(len(levels)), key=lambda i: abs(levels[i] - DEFAULT_LEVEL))
@@ -171,24 +173,40 @@ def predictions_table(ex: Exploration) -> None:
         st.caption(
             f"The first {MAX_SHOWN_ROWS:,} of {len(view):,} rows; the download has them all."
         )
-    st.download_button(
+    stem = file_stem(ex.rows.name.rsplit(".", 1)[0])
+    spreadsheet, raw, _ = st.columns([1, 1, 2])
+    spreadsheet.download_button(
         "Download predictions (CSV)",
-        data=lambda frame=frame: predictions_csv(frame),
-        file_name=f"{file_stem(ex.rows.name.rsplit('.', 1)[0])}_predictions.csv",
+        data=lambda frame=frame: spreadsheet_csv(frame),
+        file_name=f"{stem}_predictions.csv",
         mime="text/csv",
         on_click="ignore",
         type="primary",
         key=_state.DOWNLOAD_PREDICTIONS,
+        help="For a spreadsheet: a text value or column name that a spreadsheet would run as "
+        "a formula (starting with =, +, -, @, a tab or a carriage return) starts with ' here, "
+        "so it shows as text. Numbers are unchanged.",
+    )
+    raw.download_button(
+        "Download raw CSV (for code)",
+        data=lambda frame=frame: predictions_csv(frame),
+        file_name=f"{stem}_predictions_raw.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=_state.DOWNLOAD_PREDICTIONS_RAW,
+        help="Every value exactly as predicted, for pandas or R (pd.read_csv). Do not open it "
+        "in a spreadsheet if the rows came from someone you do not trust.",
     )
 
 
 def scores(ex: Exploration) -> None:
     labelled = ex.labelled
     if labelled is not None and labelled.unknown_labels:
-        known = ", ".join(repr(c) for c in (ex.info.classes or [])[:10])
+        known = ", ".join(literal(repr(c)) for c in (ex.info.classes or [])[:10])
+        unknown = ", ".join(literal(repr(v)) for v in labelled.unknown_labels)
         st.warning(
-            f"Some values in '{ex.target}' are not classes the model knows: "
-            f"{', '.join(repr(v) for v in labelled.unknown_labels)} (it knows {known}). Those "
+            f"Some values in '{literal(ex.target)}' are not classes the model knows: "
+            f"{unknown} (it knows {known}). Those "
             "rows are left out of the scores below; check their spelling and case.",
             icon=":material/warning:",
         )
@@ -204,7 +222,9 @@ def scores(ex: Exploration) -> None:
     with _ui.guard("scoring the predictions") as outcome:
         figures = ex.scores
     if outcome.ok and figures:
-        st.subheader(f"How it did on these rows ({len(labelled):,} with a known {ex.target})")
+        st.subheader(
+            f"How it did on these rows ({len(labelled):,} with a known {literal(ex.target)})"
+        )
         shown = list(figures.items())[:5]
         for column, (name, value) in zip(st.columns(len(shown)), shown, strict=True):
             column.metric(metric_label(name), format_metric(value, name))
@@ -214,9 +234,9 @@ def explore(ex: Exploration) -> None:
     st.header("Explore")
     if not ex.has_labels:
         st.caption(
-            f"Include the '{ex.target or 'target'}' column in the rows to see how well the model "
-            "does on them (the Performance and Slices tabs) and to rank the columns by shuffling "
-            "them."
+            f"Include the '{literal(ex.target or 'target')}' column in the rows to see how well "
+            "the model does on them (the Performance and Slices tabs) and to rank the columns by "
+            "shuffling them."
         )
     labelled = [PERFORMANCE, SLICES] if ex.has_labels else []
     labels = [*labelled, DRIVERS, WHAT_IF, DRIFT, DISTRIBUTION]
@@ -236,8 +256,8 @@ current = _state.get_model()
 if current is None:
     _ui.info(NO_MODEL)
     st.stop()
-st.markdown(f"**{current.name}** — {model_caption(current)}")
-st.caption(current.info.expectation)
+st.markdown(f"**{literal(current.name)}** — {model_caption(current)}")
+st.caption(literal_lines(current.info.expectation))
 
 mode = st.radio("Rows to predict", [UPLOAD, ONE_ROW], horizontal=True,
                 key=_state.PREDICT_MODE, persist_state="session")  # fmt: skip
@@ -252,7 +272,7 @@ with _ui.guard("predicting") as outcome:
 if not outcome.ok:
     st.stop()
 for notice in notices:
-    _ui.info(notice)
+    _ui.info(literal_lines(notice))
 st.header("Predictions")
 with _ui.guard("showing the predictions"):
     predictions_table(ex)

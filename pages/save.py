@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.access import PRIVATE, SHARED
 from lib.display import demote_headings, file_stem, store_metadata
+from lib.literal import literal
 from lib.model_card import model_card
 from lib.persistence import NOTEBOOK_USE
 from pages import _state, _ui
@@ -58,7 +59,7 @@ if current is not None:
                 )
             if outcome.ok:
                 st.success(
-                    f"Saved '{record.name}' as version {record.version}.",
+                    f"Saved '{literal(record.name)}' as version {record.version}.",
                     icon=":material/check_circle:",
                 )
         st.caption("Saving under an existing name adds a new version; older versions stay.")

@@ -5,6 +5,7 @@ import streamlit as st
 from lib import catalog
 from lib.data import TABLE_EXTENSIONS
 from lib.display import default_target, leaderboard_frame, metric_label
+from lib.literal import literal
 from lib.profile import profile_table, profiles_frame
 from lib.records import TableData, sha256
 from lib.samples import SAMPLES
@@ -82,7 +83,7 @@ if source == UPLOAD:
     if uploaded is not None:
         with (
             _ui.guard("reading the table") as outcome,
-            st.spinner(f"Reading {uploaded.name} in its own process…"),
+            st.spinner(f"Reading {literal(uploaded.name)} in its own process…"),
         ):
             _ui.set_table(_state.uploaded_table(uploaded, _state.TRAIN_UPLOAD_SLOT, min_columns=2))
         if not outcome.ok:
@@ -117,7 +118,7 @@ if table is None:
     st.stop()
 
 df = table.df
-st.markdown(f"Using **{table.name}**: {len(df):,} rows × {df.shape[1]} columns.")
+st.markdown(f"Using **{literal(table.name)}**: {len(df):,} rows × {df.shape[1]} columns.")
 preview_tab, profile_tab = st.tabs(["Preview", "Column profile"])
 with preview_tab:
     st.dataframe(df.head(PREVIEW_ROWS), height=210)
@@ -151,7 +152,7 @@ with predict_col:
             horizontal=True,
             key=f"task::{ident}::{target}",
             persist_state="session",
-            help=f"Detected from '{target}': {detected}. Classification predicts a label; "
+            help=f"Detected from '{literal(target)}': {detected}. Classification predicts a label; "
             "regression predicts a number.",
         )
     usable = [p.name for p in table.profiles if p.usable and p.name != target]
@@ -166,7 +167,10 @@ with predict_col:
     )
     if left_out:
         st.caption(
-            "Left out: " + "; ".join(f"**{name}** ({reason})" for name, reason in left_out.items())
+            "Left out: "
+            + "; ".join(
+                f"**{literal(name)}** ({literal(reason)})" for name, reason in left_out.items()
+            )
         )
 with model_col:
     st.header("3 · Model")

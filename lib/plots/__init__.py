@@ -22,6 +22,7 @@ from lib.plots._base import (
     THRESHOLDS,
     TOP_CATEGORIES,
     drawn_points,
+    plot_text,
     sampled_title,
 )
 from lib.plots.classification import (
@@ -71,6 +72,7 @@ __all__ = [
     "error_by_feature",
     "importance_bars",
     "partial_dependence_plot",
+    "plot_text",
     "precision_recall_curves",
     "predicted_vs_actual",
     "prediction_distribution",

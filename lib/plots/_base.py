@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -31,6 +32,23 @@ _GREY = "#7f7f7f"
 _DRAW = "float32"
 _OTHER = "other"
 _num = number_label  # short number labels, shared with the slice groups
+
+
+def plot_text(value: object) -> str:
+    """``str(value)`` shown literally by plotly, which reads a subset of HTML (``<a href>``,
+    ``<b>``, ``<br>``) in titles, tick labels, legends and hover text: ``<``, ``>`` and ``&``
+    become entities (checked in Chromium: no link, no bold, the characters as they are)."""
+    return html.escape(str(value), quote=False)
+
+
+def hover_text(value: object) -> str:
+    """``plot_text`` for a hovertemplate, which also fills in ``%{...}``: ``%`` an entity too."""
+    return plot_text(value).replace("%", "&#37;")
+
+
+def plot_texts(values: Iterable[object]) -> list[str]:
+    """``plot_text`` of each value: category labels for an axis or a hover."""
+    return [plot_text(value) for value in values]
 
 
 def sampled_title(title: str, n_shown: int, n_total: int) -> str:
@@ -69,13 +87,15 @@ def _layout(
     subtitle: str | None = None,
     height: int = 420,
 ) -> go.Figure:
-    title_spec: dict = {"text": title, "font": {"size": 16}}
+    """The shared layout. ``title``, ``subtitle`` and the axis titles are plain text (they may
+    name a stranger's column or class) and are shown literally (``plot_text``)."""
+    title_spec: dict = {"text": plot_text(title), "font": {"size": 16}}
     if subtitle:
-        title_spec["subtitle"] = {"text": subtitle}
+        title_spec["subtitle"] = {"text": plot_text(subtitle)}
     fig.update_layout(
         title=title_spec,
-        xaxis_title=x,
-        yaxis_title=y,
+        xaxis_title=plot_text(x),
+        yaxis_title=plot_text(y),
         template=_TEMPLATE,
         colorway=PALETTE,
         showlegend=legend,

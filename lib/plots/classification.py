@@ -27,6 +27,9 @@ from lib.plots._base import (
     _cycle,
     _inner_legend,
     _layout,
+    hover_text,
+    plot_text,
+    plot_texts,
 )
 
 # --- classification -----------------------------------------------------------------------
@@ -64,7 +67,8 @@ def confusion_matrix(
     hover += " (%{customdata[1]:.1%} of the actual class)"
     fig = go.Figure(
         go.Heatmap(
-            z=shares if normalize else counts, x=order, y=order, colorscale="Blues",
+            z=shares if normalize else counts, x=plot_texts(order), y=plot_texts(order),
+            colorscale="Blues",
             showscale=False, zmin=0, customdata=np.stack([counts, shares], axis=-1).tolist(),
             text=np.vectorize(lambda s: f"{s:.0%}")(shares) if normalize else counts,
             texttemplate="%{text}", hovertemplate=hover + "<extra></extra>",
@@ -163,10 +167,11 @@ def roc_curves(y_true: Sequence, proba: np.ndarray, classes: Sequence) -> go.Fig
         keep = _thin(fpr, tpr, budget)
         fig.add_trace(
             go.Scatter(
-                x=fpr[keep], y=tpr[keep], mode="lines", name=f"{label} (AUC {auc:.3f})",
+                x=fpr[keep], y=tpr[keep], mode="lines", name=f"{plot_text(label)} (AUC {auc:.3f})",
                 line={"color": color, "width": 2},
                 customdata=np.where(np.isfinite(thresholds[keep]), thresholds[keep], np.nan),
-                hovertemplate=f"{label}<br>false positive rate %{{x:.3f}}<br>true positive rate "
+                hovertemplate=f"{hover_text(label)}<br>false positive rate %{{x:.3f}}<br>"
+                "true positive rate "
                 "%{y:.3f}<br>threshold %{customdata:.3f}<extra></extra>",
             )
         )  # fmt: skip
@@ -192,17 +197,19 @@ def precision_recall_curves(y_true: Sequence, proba: np.ndarray, classes: Sequen
         threshold = np.append(thresholds, np.nan)[keep]  # the last point has no threshold
         fig.add_trace(
             go.Scatter(
-                x=recall[keep], y=precision[keep], mode="lines", name=f"{label} (AP {ap:.3f})",
+                x=recall[keep], y=precision[keep], mode="lines",
+                name=f"{plot_text(label)} (AP {ap:.3f})",
                 line={"color": color, "width": 2}, customdata=threshold,
-                hovertemplate=f"{label}<br>recall %{{x:.3f}}<br>precision %{{y:.3f}}<br>"
-                "threshold %{customdata:.3f}<extra></extra>",
+                hovertemplate=f"{hover_text(label)}<br>recall %{{x:.3f}}<br>"
+                "precision %{y:.3f}<br>threshold %{customdata:.3f}<extra></extra>",
             )
         )  # fmt: skip
         if binary:
             share = float(positive.mean())
             fig.add_trace(
                 go.Scatter(
-                    x=[0, 1], y=[share, share], mode="lines", name=f"chance ({share:.1%} {label})",
+                    x=[0, 1], y=[share, share], mode="lines",
+                    name=f"chance ({share:.1%} {plot_text(label)})",
                     line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
                 )
             )  # fmt: skip
@@ -229,10 +236,10 @@ def calibration(
         totals = totals[totals > 0]
         fig.add_trace(
             go.Scatter(
-                x=predicted, y=observed, mode="lines+markers", name=str(label),
+                x=predicted, y=observed, mode="lines+markers", name=plot_text(label),
                 line={"color": color}, marker={"size": 7},
                 customdata=totals if len(totals) == len(predicted) else None,
-                hovertemplate=f"{label}<br>mean predicted %{{x:.3f}}<br>observed share "
+                hovertemplate=f"{hover_text(label)}<br>mean predicted %{{x:.3f}}<br>observed share "
                 "%{y:.3f}<br>%{customdata:,} rows<extra></extra>",
             )
         )  # fmt: skip
@@ -255,7 +262,7 @@ def probability_distributions(proba: np.ndarray, classes: Sequence, *, bins: int
     cols = min(len(shown), 3) or 1
     rows = math.ceil(len(shown) / cols) or 1
     fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=[str(c) for c in shown], shared_xaxes=True,
+        rows=rows, cols=cols, subplot_titles=plot_texts(shown), shared_xaxes=True,
         horizontal_spacing=0.1, vertical_spacing=0.12 if rows > 1 else 0.2,
     )  # fmt: skip
     edges = np.linspace(0.0, 1.0, bins + 1)
@@ -264,9 +271,11 @@ def probability_distributions(proba: np.ndarray, classes: Sequence, *, bins: int
         counts, _ = np.histogram(np.clip(values[np.isfinite(values)], 0, 1), bins=edges)
         fig.add_trace(
             go.Bar(
-                x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), name=str(label),
+                x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges),
+                name=plot_text(label),
                 marker={"color": color}, customdata=np.stack([edges[:-1], edges[1:]], axis=1),
-                hovertemplate=f"P({label}) %{{customdata[0]:.2f}} to %{{customdata[1]:.2f}}<br>"
+                hovertemplate=f"P({hover_text(label)}) %{{customdata[0]:.2f}} to "
+                "%{customdata[1]:.2f}<br>"
                 "%{y:,} rows<extra></extra>",
             ),
             row=i // cols + 1, col=i % cols + 1,

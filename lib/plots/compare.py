@@ -16,6 +16,9 @@ from lib.plots._base import (
     PALETTE,
     SCATTER_POINTS,
     _layout,
+    hover_text,
+    plot_text,
+    plot_texts,
     sampled_title,
 )
 from lib.sampling import sample_indices
@@ -38,9 +41,10 @@ def predictions_against_predictions(
     actual, a, b = actual[rows], a[rows], b[rows]
     error_a, error_b = np.abs(a - actual), np.abs(b - actual)
     fig = go.Figure()
+    shown = plot_text(names[0]), plot_text(names[1])
     groups = (
-        (f"{names[0]} closer", error_a < error_b, PALETTE[0]),
-        (f"{names[1]} closer", error_b < error_a, PALETTE[1]),
+        (f"{shown[0]} closer", error_a < error_b, PALETTE[0]),
+        (f"{shown[1]} closer", error_b < error_a, PALETTE[1]),
         ("equally close", error_a == error_b, _GREY),
     )
     for label, chosen, colour in groups:
@@ -51,7 +55,8 @@ def predictions_against_predictions(
                 x=a[chosen].astype(_DRAW), y=b[chosen].astype(_DRAW), mode="markers",
                 name=label, customdata=actual[chosen].astype(_DRAW),
                 marker={"size": 6, "opacity": 0.6, "color": colour},
-                hovertemplate=f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>"
+                hovertemplate=f"{hover_text(names[0])} %{{x:.4g}}<br>{hover_text(names[1])} "
+                "%{y:.4g}<br>"
                 "actual %{customdata:.4g}<extra></extra>",
             )
         )  # fmt: skip
@@ -97,9 +102,11 @@ def class_agreement(
     table = counts.to_numpy()
     fig = go.Figure(
         go.Heatmap(
-            z=table, x=order, y=order, colorscale="Blues", showscale=False, zmin=0, text=table,
+            z=table, x=plot_texts(order), y=plot_texts(order), colorscale="Blues",
+            showscale=False, zmin=0, text=table,
             texttemplate="%{text}",
-            hovertemplate=f"{names[0]}: %{{y}}<br>{names[1]}: %{{x}}<br>%{{z:,}} rows"
+            hovertemplate=f"{hover_text(names[0])}: %{{y}}<br>{hover_text(names[1])}: %{{x}}<br>"
+            "%{z:,} rows"
             "<extra></extra>",
         )
     )  # fmt: skip

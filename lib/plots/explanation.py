@@ -22,6 +22,8 @@ from lib.plots._base import (
     PALETTE,
     _layout,
     _num,
+    hover_text,
+    plot_texts,
 )
 
 # --- both tasks ---------------------------------------------------------------------------
@@ -38,7 +40,7 @@ def importance_bars(importance: Importance, *, top: int = 20) -> go.Figure:
     show_errors = bool(permutation and np.nan_to_num(errors).any())
     fig = go.Figure(
         go.Bar(
-            x=table["importance"].to_numpy(dtype="float64"), y=table["feature"].astype(str),
+            x=table["importance"].to_numpy(dtype="float64"), y=plot_texts(table["feature"]),
             orientation="h", marker={"color": PALETTE[0]}, customdata=errors, name="importance",
             error_x={"type": "data", "array": errors, "visible": show_errors},
             hovertemplate="%{y}<br>importance %{x:.4g}"
@@ -70,7 +72,7 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
     fig = go.Figure()
     x: list[str] | np.ndarray
     if dep.categorical:
-        x = [str(v) for v in grid]
+        x = plot_texts(list(grid))
         if n_lines:
             fig.add_trace(
                 go.Scatter(
@@ -82,7 +84,8 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
             go.Scatter(
                 x=x, y=dep.average, mode="markers", name="average",
                 marker={"color": PALETTE[0], "size": 14, "symbol": "diamond"},
-                hovertemplate=f"{dep.feature} %{{x}}<br>average %{{y:.4g}}<extra></extra>",
+                hovertemplate=f"{hover_text(dep.feature)} %{{x}}<br>average %{{y:.4g}}"
+                "<extra></extra>",
             )
         )  # fmt: skip
         fig.update_xaxes(type="category")
@@ -101,7 +104,8 @@ def partial_dependence_plot(pd: PartialDependence, *, target: str = "target") ->
             go.Scatter(
                 x=x, y=dep.average, mode="lines", name="average",
                 line={"color": PALETTE[0], "width": 4},
-                hovertemplate=f"{dep.feature} %{{x:.4g}}<br>average %{{y:.4g}}<extra></extra>",
+                hovertemplate=f"{hover_text(dep.feature)} %{{x:.4g}}<br>average %{{y:.4g}}"
+                "<extra></extra>",
             )
         )  # fmt: skip
     if dep.class_label is not None:
@@ -148,7 +152,8 @@ def _drift_numeric(name: str, histogram: Histogram, values: pd.Series) -> go.Fig
             go.Bar(
                 x=centres, y=shares, width=widths, name=f"{label} rows", customdata=ranges,
                 marker={"color": color, "opacity": 0.55},
-                hovertemplate=f"{name} %{{customdata[0]:.4g}} to %{{customdata[1]:.4g}}<br>"
+                hovertemplate=f"{hover_text(name)} %{{customdata[0]:.4g}} to "
+                f"%{{customdata[1]:.4g}}<br>"
                 f"{label} %{{y:.1%}}<extra></extra>",
             )
         )  # fmt: skip
@@ -187,8 +192,8 @@ def _drift_categorical(name: str, summary: TrainingSummary, values: pd.Series) -
     for label, shares, color in (("training", train_share, _GREY), ("new", new_share, PALETTE[0])):
         fig.add_trace(
             go.Bar(
-                x=order, y=shares, name=f"{label} rows", marker={"color": color},
-                hovertemplate=f"{name} %{{x}}<br>{label} %{{y:.1%}}<extra></extra>",
+                x=plot_texts(order), y=shares, name=f"{label} rows", marker={"color": color},
+                hovertemplate=f"{hover_text(name)} %{{x}}<br>{label} %{{y:.1%}}<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(barmode="group")

@@ -23,6 +23,8 @@ from lib.plots._base import (
     _layout,
     _round_to_spread,
     _row_ids,
+    hover_text,
+    plot_texts,
     sampled_title,
 )
 from lib.sampling import sample_indices
@@ -171,12 +173,12 @@ def error_by_feature(
     )
     order = [k for k in keys.cat.categories if k in table.index]
     table = table.reindex(order)
-    labels = [str(k) for k in order]
+    labels = plot_texts([str(k) for k in order])
     fig = go.Figure(
         go.Bar(
             x=labels, y=table["mean"].to_numpy(), customdata=table["size"].to_numpy(),
             name="mean |error|", marker={"color": PALETTE[0]},
-            hovertemplate=f"{feature} %{{x}}<br>mean |error| %{{y:.4g}}<br>"
+            hovertemplate=f"{hover_text(feature)} %{{x}}<br>mean |error| %{{y:.4g}}<br>"
             "%{customdata:,} rows<extra></extra>",
         )
     )  # fmt: skip
@@ -209,7 +211,7 @@ def prediction_distribution(
         counts = counts.sort_index()
         fig = go.Figure(
             go.Bar(
-                x=counts.index.tolist(), y=counts.to_numpy(), name="rows",
+                x=plot_texts(counts.index), y=counts.to_numpy(), name="rows",
                 marker={"color": PALETTE[0]}, hovertemplate="%{x}<br>%{y:,} rows<extra></extra>",
             )
         )  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lib.plots._base import _TEMPLATE, PALETTE
+from lib.plots._base import _TEMPLATE, PALETTE, plot_text
 
 _DEFAULT_COLOR = "#7f7f7f"
 FOCUS = 3.0  # the y axis shows up to this many times the larger marked value
@@ -47,7 +47,7 @@ def decision_threshold_curve(
                 hovertemplate=f"{name} threshold {at:.3g}<br>%{{y:.4g}}<extra></extra>",
             )
         )  # fmt: skip
-    of = f" of {positive!r}" if positive is not None else ""
+    of = f" of {plot_text(repr(positive))}" if positive is not None else ""
     fig.update_layout(
         template=_TEMPLATE, height=360, margin={"l": 10, "r": 10, "t": 50, "b": 10},
         title=f"{label} against the decision threshold (cross-validated)",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import string
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib.literal import WORD_JOINER
 from lib.records import CurrentModel
 from pages import _state
 
@@ -14,9 +17,18 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
 
 
+_ESCAPED = re.compile(r"\\([" + re.escape(string.punctuation) + r"])")
+
+
+def plain(markdown: str) -> str:
+    """``markdown`` as a person reads it: the backslash escapes and word joiners that
+    ``lib.literal`` adds to names taken out (AppTest shows the Markdown source)."""
+    return _ESCAPED.sub(r"\1", markdown.replace(WORD_JOINER, ""))
+
+
 def by_label(elements, label: str):
-    """The one element of ``elements`` whose label is ``label``."""
-    found = [element for element in elements if element.label == label]
+    """The one element of ``elements`` whose label reads ``label``."""
+    found = [element for element in elements if plain(element.label) == label]
     assert len(found) == 1, f"{label!r} among {[e.label for e in elements]}"
     return found[0]
 
@@ -30,8 +42,8 @@ def table_with(at: AppTest, column: str):
 
 
 def texts(elements) -> str:
-    """Every value of ``elements`` joined, to search messages in."""
-    return "\n".join(str(element.value) for element in elements)
+    """Every value of ``elements`` joined, as a person reads it (``plain``), to search in."""
+    return "\n".join(plain(str(element.value)) for element in elements)
 
 
 def no_trouble(at: AppTest) -> None:

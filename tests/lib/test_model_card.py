@@ -5,6 +5,7 @@ import plotly.express as px
 import pytest
 
 from lib import training
+from lib.literal import literal
 from lib.metadata import read_metadata
 from lib.model_card import FILL_IN, model_card
 from lib.samples import load_sample
@@ -23,8 +24,8 @@ def test_the_card_says_what_the_model_predicts_from_which_columns(tips_card):
     assert tips_card.startswith("# Model card: tips ridge\n")
     assert "predicts **tip** (regression)" in tips_card
     for column in ("total_bill", "sex", "smoker", "day", "time", "size"):
-        assert f"| {column} |" in tips_card
-    assert "| size | numeric | 1 to 6 (median 2) | 25% |" in tips_card
+        assert f"| {literal(column)} |" in tips_card
+    assert "| size | numeric | 1 to 6 \\(median 2\\) | 25% |" in tips_card
 
 
 def test_the_card_gives_figures_with_intervals_beside_the_baseline(tips_card):
@@ -38,9 +39,9 @@ def test_the_card_gives_figures_with_intervals_beside_the_baseline(tips_card):
 
 
 def test_the_card_names_the_data_the_versions_and_leaves_the_intended_use_to_fill(tips_card):
-    assert "- Source: tips.csv" in tips_card and "- Rows: 244" in tips_card
-    assert "Fingerprint (SHA-256 of the training table): `" in tips_card
-    assert "sklearn 1." in tips_card.split("## Made with")[1]
+    assert "- Source: tips\\.csv" in tips_card and "- Rows: 244" in tips_card
+    assert "Fingerprint (SHA-256 of the training table): " in tips_card
+    assert "sklearn 1\\." in tips_card.split("## Made with")[1]
     assert tips_card.rstrip().endswith(FILL_IN)
 
 
@@ -49,7 +50,7 @@ def test_a_classifier_card_lists_its_classes_and_known_limits():
     iris["id"] = range(len(iris))  # an identifier: left out, and said so
     result = training.train(iris, "species", model="logistic_regression")
     card = model_card("iris", read_metadata(result.pipeline).metadata)
-    assert "one of `setosa`, `versicolor`, `virginica`" in card
+    assert "one of 'setosa', 'versicolor', 'virginica'" in card
     assert "- Column **id** was not used:" in card.split("## Known limits")[1]
 
 
@@ -100,3 +101,24 @@ def test_a_classifier_card_has_prediction_sets_and_its_decision_threshold():
     card = model_card("cancer", read_metadata(result.pipeline).metadata)
     assert "## Prediction sets" in card and "Levels available: 50 %, 80 %, 90 %" in card
     assert "## Decision threshold" in card and "a false negative 5" in card
+
+
+def test_names_from_strangers_are_written_literally():
+    """Column, class and table names shaped like Markdown (an image, a link, bold, a formula)
+    reach the card escaped, so wherever it is rendered they show as the characters they are."""
+    image, link = "![x](http://127.0.0.1:9/x.png)", "[click](http://evil.example)"
+    frame = load_sample("iris").rename(
+        columns={"sepal length (cm)": image, "sepal width (cm)": link}
+    )
+    frame["species"] = frame["species"].replace("setosa", "**bold**")
+    frame["note"] = "a\n# heading"  # a constant column: left out, and said so
+    result = training.train(frame, "species", model="logistic_regression",
+                            options=training.Options(source_name="<b>x</b>.csv"))  # fmt: skip
+    card = model_card(":red[alarm] $x^2$", read_metadata(result.pipeline).metadata)
+    assert card.startswith("# Model card: \\:red\\[alarm\\] \\$x\\^2\\$\n")
+    for raw in (image, link, "**bold**", "<b>x</b>", "# heading"):
+        assert raw not in card
+    assert f"| {literal(image)} |" in card and f"| {literal(link)} |" in card
+    assert "'\\*\\*bold\\*\\*'" in card
+    assert "- Source: \\<b\\>x\\<\\/b\\>\\.csv" in card
+    assert "http\u2060\\:" in card  # no bare address left for a linkifier

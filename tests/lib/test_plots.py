@@ -537,3 +537,19 @@ def test_tuning_scores_draws_every_candidate_against_each_setting():
     assert fig.layout.xaxis.type == "log"  # alpha spans four decades
     assert list(fig.layout.xaxis2.categoryarray) == ["None", "3", "8", "12"]
     assert fig.layout.yaxis.title.text == "R²"
+
+
+def test_names_from_strangers_reach_plotly_escaped():
+    """Plotly reads <a href>, <b> and <br> in titles, ticks, legends and hover text, and
+    %{...} in a hovertemplate: class, column and category names arrive as entities."""
+    link, template = '<a href="http://evil.example">x</a>', "%{y} <b>b</b>"
+    y = np.array([link, template, link, template])
+    fig = plots.confusion_matrix(y, y[::-1], target=link)
+    by_feature = plots.error_by_feature(pd.Series(y), np.ones(4), feature=template)
+    for figure in (fig, by_feature):
+        spec = figure.to_json()
+        assert "<a href" not in spec and "<b>" not in spec
+        assert "&lt;a href=" in spec
+    assert list(fig.data[0].x) == [plots.plot_text(template), plots.plot_text(link)]
+    assert fig.layout.xaxis.title.text == "predicted " + plots.plot_text(link)
+    assert by_feature.data[0].hovertemplate.startswith("&#37;{y} &lt;b&gt;b&lt;/b&gt; %{x}")
