@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -45,27 +46,42 @@ def signed_in_person() -> Person | None:
     if not configured.on:
         return None
     if configured.problem:
-        st.error(
-            f"Sign-in is set up but incomplete: {configured.problem} Whoever runs this app "
-            "needs to fix .streamlit/secrets.toml (see README, Deploying for a team).",
-            icon=":material/error:",
-        )
-        st.stop()
+        _only_screen(lambda: _setup_problem(str(configured.problem)))
     if not st.user.is_logged_in:
-        _sign_in_screen(configured.provider)
-        st.stop()
+        _only_screen(lambda: _sign_in_screen(configured.provider))
     try:
         person_id, name = sign_in.identity(st.user.to_dict())
     except ValueError:
-        st.error(
-            "The sign-in provider did not say who you are (no e-mail address or subject). "
-            "Sign out and try another account, or ask whoever runs this app.",
-            icon=":material/error:",
-        )
-        st.button("Sign out", on_click=st.logout)
-        st.stop()
+        _only_screen(_no_identity)
     admins = sign_in.admins(_secrets_section("model_studio"), os.environ)
     return Person(id=person_id, name=name, is_admin=person_id in admins, signed_in=True)
+
+
+def _only_screen(draw: Callable[[], None]) -> NoReturn:
+    """Draw ``draw`` as the app's only page, then stop the run. Without a navigation Streamlit
+    would list every file of pages/ in the sidebar (its legacy multipage mode)."""
+    page = st.Page(draw, title="Sign in", url_path="sign-in", icon=":material/login:")
+    st.navigation([page], position="hidden").run()
+    st.stop()
+
+
+def _setup_problem(problem: str) -> None:
+    st.title("Model Studio")
+    st.error(
+        f"Sign-in is set up but incomplete: {problem} Whoever runs this app needs to fix "
+        ".streamlit/secrets.toml (see README, Deploying for a team).",
+        icon=":material/error:",
+    )
+
+
+def _no_identity() -> None:
+    st.title("Model Studio")
+    st.error(
+        "The sign-in provider did not say who you are (no e-mail address or subject). "
+        "Sign out and try another account, or ask whoever runs this app.",
+        icon=":material/error:",
+    )
+    st.button("Sign out", on_click=st.logout)
 
 
 def _sign_in_screen(provider: str | None) -> None:

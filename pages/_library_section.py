@@ -56,7 +56,7 @@ def library_section() -> None:
     else:
         _ui.info("The library is empty. Save a model above and it will be listed here.")
     _trash(store, person)
-    if signed_in and can_read_audit(person):
+    if can_read_audit(person):
         _audit_log(store)
 
 

@@ -7,6 +7,7 @@ import string
 import time
 from pathlib import Path
 
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from lib.literal import WORD_JOINER
@@ -73,3 +74,10 @@ def with_model(at: AppTest, current: CurrentModel) -> AppTest:
     """Put ``current`` in the session as the current model."""
     at.session_state[_state.MODEL] = current
     return at
+
+
+def downloaded(manager: MediaFileManager, button) -> bytes:
+    """The bytes a click on a deferred download button sends."""
+    url = manager.execute_deferred(button.proto.deferred_file_id)  # "/mock/media/<id>.joblib"
+    file_id = url.rsplit("/", 1)[-1].split(".")[0]
+    return manager.read_file(file_id).content  # AppTest keeps media in memory

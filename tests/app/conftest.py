@@ -12,7 +12,8 @@ import plotly.express as px
 import pytest
 from app_helpers import APP, TIMEOUT
 from sklearn.linear_model import LinearRegression
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest, app_test
 
 from lib import training
 from lib.model_info import describe_model
@@ -86,3 +87,19 @@ def bare_model_bytes() -> bytes:
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
     return buffer.getvalue()
+
+
+@pytest.fixture
+def media_managers(monkeypatch) -> list[MediaFileManager]:
+    """The media file manager of each AppTest run, kept so a test can click a download: AppTest
+    makes a new one per run and forgets it afterwards (1.67 has no public handle on it; the
+    manager's own ``read_file`` then returns the bytes)."""
+    made: list[MediaFileManager] = []
+
+    class Kept(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Kept)
+    return made

@@ -2,10 +2,7 @@
 
 import hashlib
 
-import pytest
-from app_helpers import by_label, no_trouble, table_with, texts, with_model
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import app_test
+from app_helpers import by_label, downloaded, no_trouble, table_with, texts, with_model
 
 from lib.library import open_library
 from lib.persistence import dump_model
@@ -107,22 +104,6 @@ def test_each_version_loads_its_own_bytes(at, tips_model, iris_model, library_di
         assert current.self_check.status == "passed"
 
 
-@pytest.fixture
-def media_managers(monkeypatch) -> list[MediaFileManager]:
-    """The media file manager of each AppTest run, kept so a test can click a download: AppTest
-    makes a new one per run and forgets it afterwards (1.67 has no public handle on it; the
-    manager's own ``read_file`` then returns the bytes)."""
-    made: list[MediaFileManager] = []
-
-    class Kept(MediaFileManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Kept)
-    return made
-
-
 def test_each_version_downloads_its_own_bytes(
     at, tips_model, iris_model, library_dir, media_managers
 ):
@@ -135,13 +116,6 @@ def test_each_version_downloads_its_own_bytes(
         choose_version(at, version)
         button = at.download_button(key=_state.LIBRARY_DOWNLOAD)
         assert downloaded(media_managers[-1], button) == library.read("m", version)
-
-
-def downloaded(manager: MediaFileManager, button) -> bytes:
-    """The bytes a click on a deferred download button sends."""
-    url = manager.execute_deferred(button.proto.deferred_file_id)  # "/mock/media/<id>.joblib"
-    file_id = url.rsplit("/", 1)[-1].split(".")[0]
-    return manager.read_file(file_id).content  # AppTest keeps media in memory
 
 
 def test_delete_a_version_then_the_name(at, tips_model, iris_model, library_dir):

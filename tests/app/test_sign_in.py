@@ -2,7 +2,16 @@
 and the library shows and allows each person what lib.access says."""
 
 import pytest
-from app_helpers import APP, TIMEOUT, by_label, no_trouble, table_with, texts, with_model
+from app_helpers import (
+    APP,
+    TIMEOUT,
+    by_label,
+    downloaded,
+    no_trouble,
+    table_with,
+    texts,
+    with_model,
+)
 from streamlit.testing.v1 import AppTest
 from test_save_page import save
 
@@ -115,3 +124,18 @@ def test_the_owner_makes_a_shared_model_private_and_an_administrator_deletes_it(
     at.button(key=_state.TRASH_RESTORE).click().run()
     no_trouble(at)
     assert [r.version for r in alice_saved.versions("private tips")] == [1]
+
+
+def test_loads_and_downloads_are_audited_with_who(alice_saved, media_managers):
+    at = app_as(BOB, page="pages/save.py")
+    by_label(at.selectbox, "Saved model").set_value("team tips").run()
+    at.button(key=_state.LIBRARY_LOAD).click().run()
+    no_trouble(at)
+    button = at.download_button(key=_state.LIBRARY_DOWNLOAD)
+    assert downloaded(media_managers[-1], button) == alice_saved.read("team tips", 1)
+    events = [(e.action, e.who, e.name, e.version) for e in alice_saved.audit.events()]
+    assert events[:2] == [
+        ("download", "bob@example.com", "team tips", 1),
+        ("load", "bob@example.com", "team tips", 1),
+    ]
+    assert ("save", "alice@example.com", "private tips", 1) in events

@@ -30,6 +30,7 @@ def sign_in(browser: Browser, url: str, email: str) -> Page:
     expect(page.get_by_text("Sign in to train, save and use the team's models.")).to_be_visible(
         timeout=LONG
     )
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # no pages before sign-in
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=email, exact=True).click(timeout=LONG)  # the provider's form
     expect(page.get_by_text(f"Signed in as {PEOPLE[email]}")).to_be_visible(timeout=LONG)
