@@ -127,3 +127,16 @@ def _row_ids(row_ids: Sequence[int] | None, n: int) -> np.ndarray:
 
 def _cycle(n: int) -> list[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _add_identity_line(fig: go.Figure, values: np.ndarray, name: str) -> None:
+    """Add the dashed y = x line across the finite range of ``values`` (any shape), if any."""
+    finite = values[np.isfinite(values)]
+    if finite.size:
+        low, high = float(finite.min()), float(finite.max())
+        fig.add_trace(
+            go.Scatter(
+                x=[low, high], y=[low, high], mode="lines", name=name,
+                line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
+            )
+        )  # fmt: skip

@@ -15,6 +15,7 @@ from lib.plots._base import (
     MAX_CLASSES,
     PALETTE,
     SCATTER_POINTS,
+    _add_identity_line,
     _layout,
     hover_text,
     plot_text,
@@ -60,16 +61,7 @@ def predictions_against_predictions(
                 "actual %{customdata:.4g}<extra></extra>",
             )
         )  # fmt: skip
-    finite = np.concatenate([a, b])
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        low, high = float(finite.min()), float(finite.max())
-        fig.add_trace(
-            go.Scatter(
-                x=[low, high], y=[low, high], mode="lines", name="same prediction (y = x)",
-                line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
-            )
-        )  # fmt: skip
+    _add_identity_line(fig, np.concatenate([a, b]), "same prediction (y = x)")
     title = sampled_title(f"Predictions of {names[1]} against {names[0]}", len(rows), n_total)
     return _layout(
         fig, title, f"{names[0]}: predicted {target}", f"{names[1]}: predicted {target}",

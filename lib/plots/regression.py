@@ -20,6 +20,7 @@ from lib.plots._base import (
     PALETTE,
     SCATTER_POINTS,
     TOP_CATEGORIES,
+    _add_identity_line,
     _layout,
     _round_to_spread,
     _row_ids,
@@ -54,16 +55,7 @@ def predicted_vs_actual(
     if band is not None:
         fig.add_trace(_band(y_pred, band[0], band[1], band_name))
     fig.add_trace(_row_scatter(actual, predicted, ids, "actual", "predicted"))
-    finite = np.concatenate([actual, predicted])
-    finite = finite[np.isfinite(finite)]
-    if finite.size:
-        low, high = float(finite.min()), float(finite.max())
-        fig.add_trace(
-            go.Scatter(
-                x=[low, high], y=[low, high], mode="lines", name="perfect (y = x)",
-                line={"dash": "dash", "color": _GREY}, hoverinfo="skip",
-            )
-        )  # fmt: skip
+    _add_identity_line(fig, np.concatenate([actual, predicted]), "perfect (y = x)")
     title = sampled_title("Predicted vs actual", len(ids), n)
     subtitle = f"Shaded: {band_name}" if band is not None else None
     return _layout(fig, title, f"actual {target}", f"predicted {target}", subtitle=subtitle)
