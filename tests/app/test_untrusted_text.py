@@ -2,7 +2,7 @@
 Markdown (an image, a link, bold, a formula) is trained on and predicted with, and every element
 that renders Markdown shows them escaped (``lib.literal``), never raw.
 
-What the escaped form looks like in a browser: tests/e2e/test_untrusted_text.py."""
+What the escaped form looks like in a browser: tests/e2e/test_untrusted_text_browser.py."""
 
 from __future__ import annotations
 

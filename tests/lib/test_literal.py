@@ -1,6 +1,6 @@
 """Untrusted names shown literally: ``lib.literal`` for Markdown, ``lib.display`` spreadsheet
 CSV for downloads. What the escaped forms look like in a real browser is checked by
-tests/e2e/test_untrusted_text.py."""
+tests/e2e/test_untrusted_text_browser.py."""
 
 import io
 import string
