@@ -22,6 +22,7 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: 
 from lib.samples import SAMPLES  # noqa: E402
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app  # noqa: E402
 from tests.e2e.server import settle as finished_run  # noqa: E402
+from tests.e2e.steps import choose  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 LONG = 180_000
@@ -153,9 +154,7 @@ def shoot_compare(page: Page) -> None:
     go_to(page, "Save & download")
     save_as(page, "breast cancer", 1)
     go_to(page, "Train")
-    page.get_by_test_id("stSelectbox").filter(has_text="Model").first.click()
-    page.get_by_role("option", name="Logistic regression", exact=True).click()
-    settle(page)
+    choose(page, "Model", "Logistic regression")
     page.get_by_role("button", name="Train model").click()
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(re.compile("logistic regression"))).to_be_visible()

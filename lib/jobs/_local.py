@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import collections
-import json
 import os
 import signal
 import threading

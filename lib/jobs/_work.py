@@ -62,7 +62,19 @@ def run_job(root: str, workspace: str, job_id: str, server_pid: int = 0) -> None
     except Exception as error:
         store.write(failed(progress.record, plain(error)))
         return
+    finally:
+        _end_parallel_workers()
     store.write(done(progress.record))
+
+
+def _end_parallel_workers() -> None:
+    """End the loky workers the job's folds and candidates ran in. A process started by a
+    forkserver joins its children when its work returns, before any exit hook runs, so an
+    idle loky pool (workers wait 300 s for more) would keep the job's process, and its place
+    among the jobs that may run at once, for five minutes after the job is done."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 def job_files(kind: str, frame: pd.DataFrame, profiles: list[Any] | None,

@@ -15,6 +15,7 @@ import pytest
 from lib import jobs
 from lib.jobs import JobStore, LocalExecutor
 from lib.jobs._work import RESULT
+from lib.parallel import JOBS_VARIABLE
 from lib.profile import profile_table
 from lib.training import Options, compare_models, train
 
@@ -158,6 +159,19 @@ def test_a_killed_job_fails_clearly_and_the_next_one_runs(store, tips):
     assert failed.status == jobs.FAILED
     assert "killed (SIGKILL)" in failed.error and "out of memory" in failed.error
     assert _wait(store, after).status == jobs.DONE
+
+
+def test_a_job_with_parallel_folds_ends_its_process_so_the_next_one_runs(store, tips, monkeypatch):
+    """Its folds run in loky workers, which idle for 5 minutes; the job's process must not
+    wait for them (a queued job once waited that long for a free place)."""
+    monkeypatch.setenv(JOBS_VARIABLE, "2")  # the job's process inherits it: folds in parallel
+    executor = LocalExecutor(store, max_running=1)
+    workspace = jobs.new_id()
+    first, second = _train_job(store, workspace), _train_job(store, workspace)
+    executor.submit(first, tips)
+    executor.submit(second, tips)
+    assert _wait(store, first).status == jobs.DONE
+    assert _wait(store, second).status == jobs.DONE  # within WAIT_S, well under 5 minutes
 
 
 def test_unfinished_jobs_show_as_interrupted_after_a_restart(store, tips):
