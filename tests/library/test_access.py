@@ -367,3 +367,21 @@ def test_trash_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("MODEL_STUDIO_TRASH_DAYS", bad)
         with pytest.raises(StoreError, match=r"MODEL_STUDIO_TRASH_DAYS is .* number of days"):
             trash_retention_s()
+
+
+def test_a_server_that_remembers_owners_still_sees_every_visibility_change(
+    library: Library, library_url: str
+):
+    """Owners and visibilities as saved are read once per server; changes are read every time."""
+    library.save("tips", b"one", owner=ALICE.id, by=ALICE)
+    library.save("tips", b"two", owner=ALICE.id, visibility="private", by=ALICE)
+    other_server = open_library(library_url)
+    assert other_server.names(viewer=BOB)[0].latest_version == 1
+    assert [s.latest_version for s in library.names(viewer=BOB)] == [1]
+    library.set_visibility("tips", 1, "private", by=ALICE)
+    assert library.names(viewer=BOB) == []  # the same Library, its memory already filled
+    library.set_visibility("tips", 2, "shared", by=ALICE)
+    assert [(s.latest_version, s.count) for s in library.names(viewer=BOB)] == [(2, 1)]
+    library.delete_version("tips", 2, by=ALICE)
+    assert library.names(viewer=BOB) == []
+    assert other_server.names(viewer=BOB) == []
