@@ -54,7 +54,11 @@ def library_section() -> None:
     if names:
         _name_and_versions(store, person, names)
     else:
-        _ui.info("The library is empty. Save a model above and it will be listed here.")
+        _ui.info(
+            "No saved model is shared with you yet. Save one above and it will be listed here."
+            if signed_in
+            else "The library is empty. Save a model above and it will be listed here."
+        )
     _trash(store, person)
     if can_read_audit(person):
         _audit_log(store)

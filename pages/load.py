@@ -61,7 +61,11 @@ else:
         store = _ui.library()
         names = store.names(viewer=_ui.person())
     if outcome.ok and not names:
-        st.info("The model library is empty. Save a model on **Save & download** first.")
+        st.info(
+            "No saved model is shared with you yet. Save one on **Save & download** first."
+            if _ui.sign_in_is_on()
+            else "The model library is empty. Save a model on **Save & download** first."
+        )
     elif outcome.ok:
         chosen = st.selectbox(
             "Saved model", [s.name for s in names], key=_state.LOAD_LIBRARY_CHOICE

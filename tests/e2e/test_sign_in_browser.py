@@ -76,10 +76,14 @@ def test_two_people_and_an_administrator_in_three_browsers(tmp_path: Path):
 
             bob = sign_in(browser, url, BOB)
             go_to(bob, "Save & download")
-            expect(bob.get_by_text("The library is empty.")).to_be_visible(timeout=WAIT)
+            expect(
+                bob.get_by_text("No saved model is shared with you yet. Save one above")
+            ).to_be_visible(timeout=WAIT)
             go_to(bob, "Upload model")
             bob.get_by_text("Load from library").click()
-            expect(bob.get_by_text("The model library is empty.")).to_be_visible(timeout=WAIT)
+            expect(
+                bob.get_by_text("No saved model is shared with you yet. Save one on")
+            ).to_be_visible(timeout=WAIT)
 
             admin = sign_in(browser, url, ADMIN)
             expect(admin.get_by_text("(administrator)")).to_be_visible(timeout=WAIT)
