@@ -267,34 +267,36 @@ class Library:
         return records, problems
 
     def _with_access(self, records: list[VersionRecord], listing: _Listing) -> list[VersionRecord]:
-        """``records`` with their visibility changes applied: one read per version whose
-        access object the listing shows. An unreadable one counts as private (nothing leaks;
-        setting the visibility again rewrites it)."""
-        keys = {
-            listing.access[name_key(r.name)][r.version]: r
+        """``records`` with their visibility changes applied (see :meth:`_changed_access`)."""
+        changed = self._changed_access(listing, [(name_key(r.name), r.version) for r in records])
+        return [
+            replace(r, visibility=changed[(name_key(r.name), r.version)])
+            if (name_key(r.name), r.version) in changed
+            else r
             for r in records
-            if r.version in listing.access.get(name_key(r.name), {})
-        }
-        if not keys:
-            return records
+        ]
+
+    def _changed_access(
+        self, listing: _Listing, versions: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
+        """The visibility of each (name key, version) in ``versions`` changed since saving: one
+        read per version whose access object the listing shows. An unreadable one counts as
+        private (nothing leaks; setting the visibility again rewrites it)."""
+        keys = {listing.access[k][v]: (k, v) for k, v in versions if v in listing.access.get(k, {})}
         changed: dict[tuple[str, int], str] = {}
+        if not keys:
+            return changed
         for key, data in self.storage.read_many(list(keys)).items():
-            record = keys[key]
             if isinstance(data, FileNotFoundError):
                 continue
             try:
                 if isinstance(data, Exception):
                     raise ValueError(str(data))
-                changed[(record.name, record.version)] = decode_access(data)
+                changed[keys[key]] = decode_access(data)
             except (ValueError, UnicodeDecodeError) as error:
                 log.warning("Unreadable visibility %s (treated as private): %s", key, error)
-                changed[(record.name, record.version)] = PRIVATE
-        return [
-            replace(r, visibility=changed[(r.name, r.version)])
-            if (r.name, r.version) in changed
-            else r
-            for r in records
-        ]
+                changed[keys[key]] = PRIVATE
+        return changed
 
     def _scan(self, prefix: str) -> tuple[dict[str, list[VersionRecord]], list[LibraryProblem]]:
         """Every readable record under ``prefix`` (trashed ones too) by name key, oldest
@@ -371,23 +373,7 @@ class Library:
             records, _ = self._decode(unread)
             for key, record in records.items():
                 self._saved_access[key] = _Access(record.owner, record.visibility)
-        changed_keys = {
-            listing.access[k][v]: (k, v)
-            for k, versions in shown.items()
-            for v in versions
-            if v in listing.access.get(k, {})
-        }
-        changed: dict[tuple[str, int], str] = {}
-        for key, data in self.storage.read_many(list(changed_keys)).items():
-            if isinstance(data, FileNotFoundError):
-                continue
-            try:
-                if isinstance(data, Exception):
-                    raise ValueError(str(data))
-                changed[changed_keys[key]] = decode_access(data)
-            except (ValueError, UnicodeDecodeError) as error:
-                log.warning("Unreadable visibility %s (treated as private): %s", key, error)
-                changed[changed_keys[key]] = PRIVATE
+        changed = self._changed_access(listing, [(k, v) for k, vs in shown.items() for v in vs])
         visible: dict[str, dict[int, str]] = defaultdict(dict)
         for k, versions in shown.items():
             for v, key in versions.items():
