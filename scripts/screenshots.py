@@ -22,7 +22,7 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: 
 from lib.samples import SAMPLES  # noqa: E402
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, running_app  # noqa: E402
 from tests.e2e.server import settle as finished_run  # noqa: E402
-from tests.e2e.steps import choose  # noqa: E402
+from tests.e2e.steps import choose, save_to_library  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 LONG = 180_000
@@ -152,7 +152,7 @@ def shoot_compare(page: Page) -> None:
     """Save the thresholded model, then a logistic regression under the same name, and score
     both versions on the current table (compare.png)."""
     go_to(page, "Save & download")
-    save_as(page, "breast cancer", 1)
+    save_to_library(page, "breast cancer", 1)
     go_to(page, "Train")
     choose(page, "Model", "Logistic regression")
     page.get_by_role("button", name="Train model").click()
@@ -160,21 +160,11 @@ def shoot_compare(page: Page) -> None:
     expect(sidebar.get_by_text(re.compile("logistic regression"))).to_be_visible()
     settle(page)
     go_to(page, "Save & download")
-    save_as(page, "breast cancer", 2)
+    save_to_library(page, "breast cancer", 2)
     page.get_by_role("button", name=re.compile("^Score both versions on")).click()
     expect(page.get_by_text("The two versions predict the same class")).to_be_visible()
     settle(page)
     shoot_at(page, page.get_by_role("heading", name="Compare two versions"), "compare")
-
-
-def save_as(page: Page, name: str, version: int) -> None:
-    field = page.get_by_label("Model name")
-    field.fill(name)
-    field.press("Enter")
-    settle(page)
-    page.get_by_role("button", name="Save to library").click()
-    expect(page.get_by_text(f"Saved '{name}' as version {version}.")).to_be_visible()
-    settle(page)
 
 
 def shoot_at(page: Page, element: Locator, name: str) -> None:

@@ -104,3 +104,14 @@ def choose(page: Page, label: str, option: str | re.Pattern[str]) -> None:
     page.get_by_role("option", name=option).click()
     expect(combobox(page, label)).to_have_value(option, timeout=WAIT)
     settle(page)
+
+
+def save_to_library(page: Page, name: str, version: int) -> None:
+    """On Save & download, save the current model as ``name``; expect it to be ``version``."""
+    field = page.get_by_label("Model name")
+    field.fill(name)
+    field.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save to library").click()
+    expect(page.get_by_text(f"Saved '{name}' as version {version}.")).to_be_visible(timeout=WAIT)
+    settle(page)

@@ -19,7 +19,14 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import choose, download, go_to, open_session, upload  # noqa: E402
+from tests.e2e.steps import (  # noqa: E402
+    choose,
+    download,
+    go_to,
+    open_session,
+    save_to_library,
+    upload,
+)
 
 VERSION_1 = re.compile(r"^version 1, saved ")
 
@@ -39,16 +46,8 @@ def test_save_twice_then_download_and_load_version_1(tmp_path: Path):
         settle(page)
 
         go_to(page, "Save & download")
-        name = page.get_by_label("Model name")
-        name.fill("tips")
-        name.press("Enter")
-        settle(page)
         for version in (1, 2):
-            page.get_by_role("button", name="Save to library").click()
-            expect(page.get_by_text(f"Saved 'tips' as version {version}.")).to_be_visible(
-                timeout=WAIT
-            )
-            settle(page)
+            save_to_library(page, "tips", version)
         expect(page.get_by_role("heading", name="Versions of 'tips'", exact=True)).to_be_visible(
             timeout=WAIT
         )

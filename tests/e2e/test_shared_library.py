@@ -25,18 +25,14 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import combobox, go_to, open_list, open_session, upload  # noqa: E402
-
-
-def _save(page: Page, name: str, version: int) -> None:
-    """On Save & download, save the current model as ``name``; expect ``version``."""
-    field = page.get_by_label("Model name")
-    field.fill(name)
-    field.press("Enter")
-    settle(page)
-    page.get_by_role("button", name="Save to library").click()
-    expect(page.get_by_text(f"Saved '{name}' as version {version}.")).to_be_visible(timeout=WAIT)
-    settle(page)
+from tests.e2e.steps import (  # noqa: E402
+    combobox,
+    go_to,
+    open_list,
+    open_session,
+    save_to_library,
+    upload,
+)
 
 
 def _version(number: int, latest: bool = False) -> re.Pattern[str]:
@@ -73,7 +69,7 @@ def test_two_servers_share_one_s3_library(tmp_path: Path, s3_endpoint: str):
         expect(page_a.get_by_text("It is now the current model")).to_be_visible(timeout=LONG)
         settle(page_a)
         go_to(page_a, "Save & download")
-        _save(page_a, "tips", 1)
+        save_to_library(page_a, "tips", 1)
 
         # B, on the other server, lists it and loads it from Save & download...
         go_to(page_b, "Save & download")
@@ -101,7 +97,7 @@ def test_two_servers_share_one_s3_library(tmp_path: Path, s3_endpoint: str):
 
         # B saves the model it loaded as version 2.
         go_to(page_b, "Save & download")
-        _save(page_b, "tips", 2)
+        save_to_library(page_b, "tips", 2)
 
         # A opens the page again (its session, its server) and sees both versions.
         go_to(page_a, "Train")

@@ -18,7 +18,7 @@ if not os.environ.get("CI") and not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from tests.e2e.steps import go_to  # noqa: E402
+from tests.e2e.steps import go_to, save_to_library  # noqa: E402
 
 
 def sign_in(browser: Browser, url: str, email: str) -> Page:
@@ -63,14 +63,7 @@ def test_two_people_and_an_administrator_in_three_browsers(tmp_path: Path):
             train_sample(alice)
             go_to(alice, "Save & download")
             alice.get_by_text("Only me").click()
-            field = alice.get_by_label("Model name")
-            field.fill("alice private")
-            field.press("Enter")
-            settle(alice)
-            alice.get_by_role("button", name="Save to library").click()
-            expect(alice.get_by_text("Saved 'alice private' as version 1.")).to_be_visible(
-                timeout=WAIT
-            )
+            save_to_library(alice, "alice private", 1)
             record = open_library(library_dir).record("alice private", 1)
             assert (record.owner, record.visibility) == (ALICE, "private")
 
